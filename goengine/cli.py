@@ -1,0 +1,49 @@
+"""The `goengine` command. Each subcommand lives in its own module and is imported only when
+it runs, so `goengine gtp` never pays for torch or the trainers it does not use. This is the
+composition root: it may name modules of every layer."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> (module, one-line help). Each module defines `add_arguments(parser)` and `run(args)`.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("goengine.demo", "play a game between two built-in players and print it"),
+}
+
+
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only the selected subcommand's module is imported (for its arguments)."""
+    parser = argparse.ArgumentParser(prog="goengine", description="A self-learning Go engine.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in SUBCOMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(_module=module)
+        if name == selected:
+            importlib.import_module(module).add_arguments(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    selected = argv[0] if argv and argv[0] in SUBCOMMANDS else None
+    parser = build_parser(selected)
+    if not argv:
+        parser.print_help()
+        return 0
+    args = parser.parse_args(argv)
+    if getattr(args, "_module", None) is None:
+        parser.print_help()
+        return 2
+    module = importlib.import_module(args._module)
+    try:
+        return int(module.run(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
