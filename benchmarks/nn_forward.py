@@ -1,0 +1,119 @@
+"""Network throughput: positions/s of the raw forward pass, or with --train samples/s of
+forward + backward + optimizer step; with --evaluator, positions/s through TorchEvaluator
+(numpy uint8 in, numpy float32 out). Prints one JSON line.
+
+    python benchmarks/nn_forward.py --size 9 --tag b6c64 --batch 64 --seconds 5 [--device cpu]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+import torch
+
+from goengine.nn import NetConfig, TorchEvaluator, build_network, physical_cores
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--size", type=int, default=9)
+    p.add_argument("--tag", default="b6c64")
+    p.add_argument("--kind", default="policy_value", choices=["policy", "value", "policy_value"])
+    p.add_argument("--in-planes", type=int, default=18)
+    p.add_argument("--global-pooling", type=int, default=0)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--seconds", type=float, default=5.0)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=None, help="default: physical cores")
+    p.add_argument("--bf16", action="store_true", help="bf16 autocast (CPU or CUDA)")
+    p.add_argument("--channels-last", action="store_true")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--train", action="store_true", help="forward+backward+step samples/s")
+    mode.add_argument("--evaluator", action="store_true", help="through TorchEvaluator")
+    return p.parse_args()
+
+
+def timed(step, device: torch.device, seconds: float) -> tuple[int, float]:
+    """Run step() repeatedly for about `seconds` after a warm-up; (iterations, elapsed)."""
+    for _ in range(3):
+        step()
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    sync()
+    iterations, start = 0, time.perf_counter()
+    while True:
+        step()
+        iterations += 1
+        if iterations % 4 == 0 or device.type != "cuda":
+            sync()
+            elapsed = time.perf_counter() - start
+            if elapsed >= seconds:
+                return iterations, elapsed
+
+
+def main() -> None:
+    args = parse_args()
+    device = torch.device(args.device)
+    threads = args.threads or physical_cores()
+    torch.set_num_threads(threads)
+    config = NetConfig.from_tag(args.tag, kind=args.kind, in_planes=args.in_planes,
+                                board_sizes=(args.size,), global_pooling=args.global_pooling)
+    model = build_network(config).to(device)
+    memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
+    model = model.to(memory_format=memory_format)
+    rng = np.random.default_rng(0)
+    features = (rng.random((args.batch, args.in_planes, args.size, args.size)) < 0.3).astype(np.uint8)
+    x = torch.from_numpy(features).to(device).float().contiguous(memory_format=memory_format)
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16)
+    num_actions = args.size * args.size + 1
+
+    if args.evaluator:
+        evaluator = TorchEvaluator(model, config, device=device, threads=threads, bf16=args.bf16)
+
+        def step():
+            evaluator.evaluate(features)
+        mode = "evaluator"
+    elif args.train:
+        model.train()
+        optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9, weight_decay=1e-4)
+        policy_target = torch.from_numpy(rng.integers(0, num_actions, args.batch)).to(device)
+        value_target = torch.from_numpy(rng.uniform(-1, 1, args.batch).astype(np.float32)).to(device)
+
+        def step():
+            with autocast:
+                out = model(x)
+                loss = torch.zeros((), device=device)
+                if out.policy_logits is not None:
+                    loss = loss + torch.nn.functional.cross_entropy(out.policy_logits.float(),
+                                                                    policy_target)
+                if out.value is not None:
+                    loss = loss + torch.nn.functional.mse_loss(out.value.float(), value_target)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        mode = "train"
+    else:
+        model.eval()
+
+        def step():
+            with torch.inference_mode(), autocast:
+                model(x)
+        mode = "forward"
+
+    iterations, elapsed = timed(step, device, args.seconds)
+    rate = iterations * args.batch / elapsed
+    print(json.dumps({
+        "benchmark": "nn_forward", "mode": mode, "tag": config.tag, "kind": args.kind,
+        "size": args.size, "batch": args.batch, "device": str(device),
+        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+        "bf16": args.bf16, "channels_last": args.channels_last, "threads": threads,
+        "iterations": iterations, "seconds": round(elapsed, 3),
+        ("samples_per_s" if args.train else "positions_per_s"): round(rate, 1),
+        "torch": torch.__version__,
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+"""The shared model module: the only part of goengine that imports torch. See each file's
+docstring for representations; this file only re-exports."""
+
+from .blocks import (ConvBlock, GlobalPoolingBias, GlobalPoolingResidualBlock, ResidualBlock,
+                     global_pool)
+from .checkpoint import (FORMAT_VERSION, CheckpointError, checkpoint_paths, load_checkpoint,
+                         make_model_id, read_checkpoint_meta, save_checkpoint)
+from .config import KINDS, NetConfig
+from .evaluator import SYMMETRY_MODES, EvalOutput, TorchEvaluator, physical_cores
+from .heads import OwnershipHead, PolicyHead, ScoreHead, ValueHead
+from .networks import NETWORK_CLASSES, NetOutput, PolicyNet, PolicyValueNet, ValueNet, build_network
+
+__all__ = [
+    "ConvBlock", "GlobalPoolingBias", "GlobalPoolingResidualBlock", "ResidualBlock", "global_pool",
+    "FORMAT_VERSION", "CheckpointError", "checkpoint_paths", "load_checkpoint", "make_model_id",
+    "read_checkpoint_meta", "save_checkpoint",
+    "KINDS", "NetConfig",
+    "SYMMETRY_MODES", "EvalOutput", "TorchEvaluator", "physical_cores",
+    "OwnershipHead", "PolicyHead", "ScoreHead", "ValueHead",
+    "NETWORK_CLASSES", "NetOutput", "PolicyNet", "PolicyValueNet", "ValueNet", "build_network",
+]

@@ -1,0 +1,179 @@
+"""`TorchEvaluator`: a network behind the numpy `Evaluator` interface (`goengine.evaluator`).
+
+Input features uint8 [B, C, N, N] (C = config.in_planes) are copied to the device and converted
+to float there; outputs come back as float32 numpy arrays: policy_logits [B, N*N + 1] and
+value [B] (tanh, side to move), plus ownership [B, N*N] and score [B] from
+`evaluate_outputs` when the network has those heads. A policy-only network answers value 0; a
+value-only network answers zero logits (a uniform policy).
+
+Symmetry modes:
+- "none": the position as given.
+- "random": each position is evaluated under one of the 8 board symmetries, drawn from the
+  evaluator's own seeded generator, and the policy (and ownership) is mapped back.
+- "average": all 8 symmetries are evaluated (8x the work) and averaged. Policy logits are
+  averaged after mapping back, which is a geometric mean of the 8 policies (renormalised by
+  the softmax), not the arithmetic mean of probabilities; value, ownership and score are
+  plain means. The result is invariant under symmetries of the input position.
+
+Inference runs in torch.inference_mode with the model in eval mode, with bf16 autocast on CUDA
+(never on the CPU, where float32 is both faster and exact).
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import nullcontext
+from pathlib import Path
+from typing import NamedTuple, Optional
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..evaluator import check_features
+from ..symmetry import NUM_SYMMETRIES, apply_features, invert_points, invert_policy
+from .checkpoint import load_checkpoint
+from .config import NetConfig
+
+SYMMETRY_MODES = ("none", "random", "average")
+
+
+class EvalOutput(NamedTuple):
+    policy_logits: np.ndarray  # float32 [B, N*N + 1]
+    value: np.ndarray  # float32 [B]
+    ownership: Optional[np.ndarray] = None  # float32 [B, N*N]
+    score: Optional[np.ndarray] = None  # float32 [B]
+
+
+def physical_cores() -> int:
+    """Physical cores among the CPUs this process may run on (hyper-threads counted once)."""
+    try:
+        cpus = os.sched_getaffinity(0)
+    except AttributeError:
+        return os.cpu_count() or 1
+    cores = set()
+    for cpu in cpus:
+        topology = Path(f"/sys/devices/system/cpu/cpu{cpu}/topology")
+        try:
+            cores.add(((topology / "physical_package_id").read_text().strip(),
+                       (topology / "core_id").read_text().strip()))
+        except OSError:
+            return len(cpus)
+    return max(1, len(cores))
+
+
+class TorchEvaluator:
+    """Evaluator protocol over a torch network.
+
+    `board_size` is the size the network was trained on (None for a multi-size network), so
+    a mismatched position raises; pass any_size=True to accept every size. On the CPU,
+    torch.set_num_threads(threads or physical cores) is applied (a process-wide setting)."""
+
+    def __init__(self, model: nn.Module, config: NetConfig, device: str | torch.device = "cpu",
+                 symmetry: str = "none", batch_size: int | None = None,
+                 threads: int | None = None, *, seed: int = 0, bf16: bool = True,
+                 any_size: bool = False):
+        if symmetry not in SYMMETRY_MODES:
+            raise ValueError(f"symmetry must be one of {SYMMETRY_MODES}, got {symmetry!r}")
+        if batch_size is not None and batch_size < 1:
+            raise ValueError(f"batch_size must be positive, got {batch_size}")
+        self.device = torch.device(device)
+        self.config = config
+        self.feature_set = config.feature_set
+        self.board_size = None if any_size else config.board_size
+        self.symmetry = symmetry
+        self.batch_size = batch_size
+        self.model = model.to(self.device).eval()
+        self._rng = np.random.default_rng(seed)
+        self._autocast = self.device.type == "cuda" and bf16
+        if threads is not None or self.device.type == "cpu":
+            torch.set_num_threads(threads or physical_cores())
+
+    @classmethod
+    def from_checkpoint(cls, path: str | os.PathLike, *, expect_feature_set: str | None = None,
+                        expect_in_planes: int | None = None, device: str = "cpu",
+                        **kwargs) -> "TorchEvaluator":
+        model, config, _ = load_checkpoint(path, expect_feature_set=expect_feature_set,
+                                           expect_in_planes=expect_in_planes, device=device)
+        return cls(model, config, device=device, **kwargs)
+
+    def evaluate(self, features_bchw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        out = self.evaluate_outputs(features_bchw)
+        return out.policy_logits, out.value
+
+    def evaluate_outputs(self, features_bchw: np.ndarray) -> EvalOutput:
+        size = check_features(features_bchw, self.board_size, self.config.in_planes)
+        if self.symmetry == "none":
+            return self._run(features_bchw, size)
+        if self.symmetry == "random":
+            return self._run_random(features_bchw, size)
+        return self._run_average(features_bchw, size)
+
+    def _run_random(self, features: np.ndarray, size: int) -> EvalOutput:
+        ks = self._rng.integers(0, NUM_SYMMETRIES, size=features.shape[0])
+        transformed = np.empty_like(features)
+        for k in np.unique(ks):
+            transformed[ks == k] = apply_features(features[ks == k], int(k))
+        out = self._run(transformed, size)
+        policy, ownership = out.policy_logits, out.ownership
+        for k in np.unique(ks):
+            rows = ks == k
+            policy[rows] = invert_policy(policy[rows], int(k), size)
+            if ownership is not None:
+                ownership[rows] = invert_points(ownership[rows], int(k), size)
+        return out
+
+    def _run_average(self, features: np.ndarray, size: int) -> EvalOutput:
+        batch = features.shape[0]
+        stacked = np.concatenate([apply_features(features, k) for k in range(NUM_SYMMETRIES)])
+        out = self._run(stacked, size)
+        policy = out.policy_logits.reshape(NUM_SYMMETRIES, batch, -1)
+        policy = np.mean([invert_policy(policy[k], k, size) for k in range(NUM_SYMMETRIES)],
+                         axis=0, dtype=np.float32)
+        ownership = None
+        if out.ownership is not None:
+            owned = out.ownership.reshape(NUM_SYMMETRIES, batch, -1)
+            ownership = np.mean([invert_points(owned[k], k, size) for k in range(NUM_SYMMETRIES)],
+                                axis=0, dtype=np.float32)
+        score = None
+        if out.score is not None:
+            score = out.score.reshape(NUM_SYMMETRIES, batch).mean(axis=0, dtype=np.float32)
+        value = out.value.reshape(NUM_SYMMETRIES, batch).mean(axis=0, dtype=np.float32)
+        return EvalOutput(policy, value, ownership, score)
+
+    def _run(self, features: np.ndarray, size: int) -> EvalOutput:
+        """The network on every position as given, in chunks of batch_size."""
+        batch = features.shape[0]
+        chunk = self.batch_size or max(batch, 1)
+        parts: list[EvalOutput] = []
+        autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if self._autocast
+                    else nullcontext())
+        with torch.inference_mode(), autocast:
+            for start in range(0, batch, chunk):
+                x = torch.from_numpy(np.ascontiguousarray(features[start:start + chunk]))
+                parts.append(self._to_numpy(self.model(x.to(self.device).float()),
+                                            x.shape[0], size))
+        if not parts:
+            return self._to_numpy(None, 0, size)
+        if len(parts) == 1:
+            return parts[0]
+        return EvalOutput(*[None if parts[0][i] is None else np.concatenate([p[i] for p in parts])
+                            for i in range(len(EvalOutput._fields))])
+
+    def _to_numpy(self, out, batch: int, size: int) -> EvalOutput:
+        def convert(t: torch.Tensor | None) -> np.ndarray | None:
+            return None if t is None else t.float().cpu().numpy()
+
+        policy = convert(out.policy_logits) if out is not None else None
+        value = convert(out.value) if out is not None else None
+        if policy is None:
+            policy = np.zeros((batch, size * size + 1), dtype=np.float32)
+        if value is None:
+            value = np.zeros(batch, dtype=np.float32)
+        ownership = score = None
+        if out is not None:
+            ownership, score = convert(out.ownership), convert(out.score)
+        elif self.config.ownership or self.config.score:
+            ownership = np.zeros((0, size * size), np.float32) if self.config.ownership else None
+            score = np.zeros(0, np.float32) if self.config.score else None
+        return EvalOutput(policy, value, ownership, score)
