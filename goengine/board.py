@@ -14,9 +14,11 @@ of boards is simply an array [G, NUM_FIELDS, L]. Kernels mutate it in place and 
 | STONES       | head loc   | number of stones in the chain                                    |
 | EMPTY_LIST   | 0..        | the empty points, the first INFO[NUM_EMPTY] entries, any order   |
 | EMPTY_POS    | loc        | index of an empty point in EMPTY_LIST                            |
-| INFO         | below      | SIZE (N), KO_LOC (point the next player may not take, 0: none),  |
-|              |            | CAPTURES+BLACK / CAPTURES+WHITE (stones each colour captured),   |
-|              |            | NUM_EMPTY, HASH (Zobrist hash of the stones, 64 bits)            |
+| INFO         | below      | SIZE (N), KO_LOC (the simple-ko point, 0: none) and KO_COLOR     |
+|              |            | (the colour that may not take it: only the opponent of the       |
+|              |            | capturer is barred, which matters when GTP plays one colour      |
+|              |            | twice), CAPTURES+BLACK / CAPTURES+WHITE (stones each colour      |
+|              |            | captured), NUM_EMPTY, HASH (Zobrist hash of the stones, 64 bits) |
 
 The board knows the rules of stones only (captures, simple ko, suicide); superko keys, rule sets
 and scoring conventions live in `game.py`, `rules.py` and `scoring.py`. Pseudo-liberties are zero
@@ -38,7 +40,7 @@ WALL = 3
 
 COLOR, HEAD, NEXT, LIBS, STONES, EMPTY_LIST, EMPTY_POS, INFO = range(8)
 NUM_FIELDS = 8
-SIZE, KO_LOC, CAPTURES, NUM_EMPTY, HASH = 0, 1, 1, 4, 5  # INFO[CAPTURES + colour]
+SIZE, KO_LOC, CAPTURES, NUM_EMPTY, HASH, KO_COLOR = 0, 1, 1, 4, 5, 6  # INFO[CAPTURES + colour]
 
 _MAX_LOCS = (MAX_SIZE + 2) * (MAX_SIZE + 2)
 
@@ -191,6 +193,7 @@ def play(b, loc, color):
         b[INFO, CAPTURES + other] += remove_chain(b, head)
     elif captured == 1 and b[STONES, head] == 1 and b[LIBS, head] == 1:
         b[INFO, KO_LOC] = ko
+        b[INFO, KO_COLOR] = other
     return captured
 
 
@@ -206,12 +209,12 @@ def _adjacency(b, loc, head, w):
 
 @nb.njit(cache=True)
 def is_legal(b, loc, color, allow_suicide):
-    """Legality by the rules of stones: the point is empty, it is not the simple-ko point, and
-    the move is not suicide (multi-stone suicide allowed when `allow_suicide`). Superko is
-    checked by `repeats_position`."""
+    """Legality by the rules of stones: the point is empty, it is not the simple-ko point barred
+    to `color`, and the move is not suicide (multi-stone suicide allowed when `allow_suicide`).
+    Superko is checked by `repeats_position`."""
     if loc == PASS_LOC:
         return True
-    if b[COLOR, loc] != EMPTY or loc == b[INFO, KO_LOC]:
+    if b[COLOR, loc] != EMPTY or (loc == b[INFO, KO_LOC] and color == b[INFO, KO_COLOR]):
         return False
     w = b[INFO, SIZE] + 2
     for n in (loc - w, loc - 1, loc + 1, loc + w):

@@ -13,11 +13,14 @@ from typing import Iterable, Optional
 import numba as nb
 import numpy as np
 
-from .board import (BLACK, CAPTURES, COLOR, EMPTY, HASH, INFO, WHITE, is_legal, new_board, play,
-                    repeats_position, set_stones, situation_key)
+from .board import (BLACK, CAPTURES, COLOR, EMPTY, HASH, INFO, KO_COLOR, KO_LOC, WHITE, is_legal,
+                    new_board, play, repeats_position, set_stones, situation_key)
 from .coords import PASS_LOC, action_of_loc, all_locs, check_size, loc_of_action, vertex_of_loc
 from .rules import KO_SIMPLE, KO_SITUATIONAL, Rules, get_rules
 from .scoring import Score, score
+
+
+HISTORY = 8  # positions and moves kept for feature encoders
 
 
 class IllegalMove(ValueError):
@@ -84,6 +87,10 @@ class GameState:
         self._events: list[tuple[str, object]] = []
         self.history_keys = np.zeros(64, dtype=np.int64)
         self.history_len = 0
+        # COLOR rows of the last HISTORY positions and locs of the last HISTORY moves, most
+        # recent first: what feature encoders and the search read.
+        self.color_history: list[np.ndarray] = []
+        self.recent_moves: list[int] = []
         self._push_key()
 
     # --- history -----------------------------------------------------------------------------
@@ -97,6 +104,8 @@ class GameState:
             self.history_keys = np.concatenate([self.history_keys, np.zeros_like(self.history_keys)])
         self.history_keys[self.history_len] = situation_key(self.board[INFO, HASH], self.to_play, self.situational)
         self.history_len += 1
+        self.color_history.insert(0, self.board[COLOR].copy())
+        del self.color_history[HISTORY:]
 
     @property
     def move_number(self) -> int:
@@ -116,6 +125,9 @@ class GameState:
         if to_play is not None:
             self.to_play = to_play
         self._push_key()
+        # A setup changes the position without a move: it replaces the current history entry.
+        if len(self.color_history) > 1:
+            del self.color_history[1]
 
     def place_handicap(self, locs: Iterable[int]) -> None:
         """Black's handicap stones; White moves next. Only on an empty board."""
@@ -147,7 +159,7 @@ class GameState:
             return "not a point on the board"
         if self.board[COLOR, loc] != EMPTY:
             return "point is occupied"
-        if loc == self.board[INFO, 1]:
+        if loc == self.board[INFO, KO_LOC] and color == self.board[INFO, KO_COLOR]:
             return "ko"
         if not is_legal(self.board, loc, color, self.rules.suicide):
             return "suicide"
@@ -167,6 +179,8 @@ class GameState:
         captured = play(self.board, loc, color)
         move = Move(color, loc)
         self.moves.append(move)
+        self.recent_moves.insert(0, loc)
+        del self.recent_moves[HISTORY:]
         self._events.append(("move", move))
         self.consecutive_passes = self.consecutive_passes + 1 if loc == PASS_LOC else 0
         self.to_play = 3 - color
@@ -247,6 +261,8 @@ class GameState:
         other.moves = list(self.moves)
         other._events = list(self._events)
         other.history_keys = self.history_keys.copy()
+        other.color_history = list(self.color_history)
+        other.recent_moves = list(self.recent_moves)
         return other
 
     def stone_at(self, loc: int) -> int:

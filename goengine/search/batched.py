@@ -1,0 +1,309 @@
+"""`BatchedSearch`: MCTS over G games at once, one network call per step for all of them.
+
+Python only runs between numba steps: `select_leaves` fills a batch of leaf features across
+all trees, the evaluator turns it into policy logits and values, `expand_and_backup` grows the
+trees. With no evaluator (rollout_lambda = 1) the whole search runs inside numba.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import numba as nb
+import numpy as np
+
+from ..board import NUM_FIELDS, board_size
+from ..evaluator import Evaluator
+from ..features import get_feature_set
+from ..game import HISTORY, GameState
+from . import kernels as K
+from .config import SearchConfig
+from .gumbel import GumbelRoot
+from .tree import FULL, NUM_EDGES, NUM_NODES, ROOT, VISITS, advance_root, compact, new_trees, reset_tree
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What one search found at a root. Arrays are over actions (pass last)."""
+    visit_counts: np.ndarray  # int64[A]
+    q: np.ndarray             # float64[A], mean value for the root player; NaN where unvisited
+    prior: np.ndarray         # float32[A], after noise
+    root_value: float         # mean value for the root player to move, in [-1, 1]
+    pv: list[int]             # actions of the principal variation
+    num_simulations: int      # visits at the root
+    policy_target: Optional[np.ndarray] = None  # Gumbel's improved policy, else None
+    gumbel_action: Optional[int] = None          # the action Gumbel search chose, else None
+
+    @property
+    def winrate(self) -> float:
+        return (self.root_value + 1.0) / 2.0
+
+
+@nb.njit(cache=True)
+def _search_without_network(node_i, node_f, edge_i, edge_p, counts, root_board, root_hist, root_moves,
+                            keys, root_info, komi, scratch_board, path_hist, leaf_hist, leaf_moves, owner,
+                            stack, rngs, sims_target, sims_started, sims_done, plan, slot_info, slot_path,
+                            slot_legal, slot_features, slot_rollout, params, logits, values,
+                            root_noise, noise_weight):
+    """The search loop itself, for leaf evaluation by rollouts alone (uniform priors)."""
+    while True:
+        n = K.select_leaves(node_i, node_f, edge_i, edge_p, counts, root_board, root_hist, root_moves,
+                            keys, root_info, komi, scratch_board, path_hist, leaf_hist, leaf_moves,
+                            owner, stack, rngs, sims_target, sims_started, sims_done, plan,
+                            slot_info, slot_path, slot_legal, slot_features, slot_rollout, params)
+        if n == 0:
+            return
+        K.expand_and_backup(node_i, node_f, edge_i, edge_p, counts, slot_info, slot_path, slot_legal,
+                            slot_rollout, logits, values, n, sims_done, root_noise, noise_weight, params)
+
+
+class BatchedSearch:
+    """Search trees for `num_trees` games of one board size, reused across moves."""
+
+    def __init__(self, config: SearchConfig, size: int, num_trees: int = 1,
+                 evaluator: Optional[Evaluator] = None, max_moves: Optional[int] = None, seed: int = 0):
+        if evaluator is None and config.rollout_lambda < 1.0:
+            raise ValueError("a search without an evaluator needs rollout_lambda = 1")
+        self.config = config
+        self.size = size
+        self.num_trees = num_trees
+        self.evaluator = evaluator
+        self.num_actions = size * size + 1
+        self.max_moves = max_moves if max_moves is not None else 2 * size * size
+        if evaluator is not None:
+            fs = get_feature_set(evaluator.feature_set)
+            self.feature_code, planes = fs.code, fs.num_planes
+        else:
+            self.feature_code, planes = 0, 1
+        n_locs = (size + 2) ** 2
+        max_nodes = config.num_simulations * config.tree_memory_factor + 2
+        # Every expanded node holds at most one edge per action; the tree expands at most one
+        # node per simulation.
+        max_edges = max_nodes * self.num_actions if size <= 9 else max_nodes * (self.num_actions // 2 + 1)
+        self.trees = new_trees(num_trees, max_nodes, max_edges)
+        g = num_trees
+        self.root_board = np.zeros((g, NUM_FIELDS, n_locs), np.int64)
+        self.root_hist = np.zeros((g, HISTORY, n_locs), np.int64)
+        self.root_moves = np.full((g, HISTORY), -1, np.int64)
+        self.keys = np.zeros((g, self.max_moves + 64), np.int64)
+        self.root_info = np.zeros((g, 8), np.int64)
+        self.komi = np.zeros(g, np.float64)
+        self.scratch_board = np.zeros((g, NUM_FIELDS, n_locs), np.int64)
+        self.path_hist = np.zeros((g, HISTORY, n_locs), np.int64)
+        self.leaf_hist = np.zeros((g, HISTORY, n_locs), np.int64)
+        self.leaf_moves = np.full((g, HISTORY), -1, np.int64)
+        self.owner = np.zeros((g, n_locs), np.int8)
+        self.stack = np.zeros((g, n_locs), np.int32)
+        seeds = np.random.SeedSequence(seed).generate_state(g, dtype=np.uint64)
+        self.rngs = np.maximum(seeds, 1).reshape(g, 1).astype(np.uint64)
+        self.np_rng = np.random.default_rng(seed)
+        self.sims_target = np.zeros(g, np.int64)
+        self.sims_started = np.zeros(g, np.int64)
+        self.sims_done = np.zeros(g, np.int64)
+        self.plan = np.zeros((g, 2 + config.num_simulations + 2), np.int64)
+        slots = g * config.leaves_per_tree
+        self.slot_info = np.zeros((slots, 4), np.int64)
+        self.slot_path = np.zeros((slots, self.max_moves + 2), np.int32)
+        self.slot_legal = np.zeros((slots, self.num_actions), np.bool_)
+        self.slot_features = np.zeros((slots, planes, size, size), np.uint8)
+        self.slot_rollout = np.zeros(slots, np.float64)
+        self.zero_logits = np.zeros((slots, self.num_actions), np.float32)
+        self.zero_values = np.zeros(slots, np.float32)
+        self.root_noise = np.zeros((g, self.num_actions), np.float64)
+        self.noise_weight = np.zeros(g, np.float64)
+        self.params = self._params(config)
+        self._compact_nodes = np.zeros(max_nodes, np.int64)
+        self._compact_map = np.zeros(max_nodes, np.int64)
+        self.gumbel = [GumbelRoot(config, self.num_actions, self.np_rng) for _ in range(g)] if config.gumbel else None
+
+    def _params(self, c: SearchConfig) -> np.ndarray:
+        p = np.zeros(K.NUM_PARAMS, np.float64)
+        p[K.P_PUCT_ALPHAZERO] = 1.0 if c.puct == "alphazero" else 0.0
+        p[K.P_C_PUCT] = c.c_puct
+        p[K.P_C_BASE] = c.c_base
+        p[K.P_C_INIT] = c.c_init
+        p[K.P_FPU] = c.fpu_reduction
+        p[K.P_FPU_ROOT] = c.fpu_root_reduction
+        p[K.P_VLOSS] = c.virtual_loss
+        p[K.P_LAMBDA] = c.rollout_lambda
+        p[K.P_SOFTMAX_T] = c.policy_softmax_temperature
+        p[K.P_FEATURE_CODE] = self.feature_code
+        p[K.P_LEAVES] = c.leaves_per_tree
+        p[K.P_ROLLOUT_MOVES] = 3 * self.size * self.size
+        p[K.P_GUMBEL] = 1.0 if c.gumbel else 0.0
+        p[K.P_C_VISIT] = c.gumbel_c_visit
+        p[K.P_C_SCALE] = c.gumbel_c_scale
+        return p
+
+    # --- roots -------------------------------------------------------------------------------
+
+    def set_root(self, g: int, game: GameState, reuse: bool = False) -> None:
+        """Point tree g at `game`'s position. Unless `reuse`, the tree starts empty; callers that
+        played the move through `advance` keep the subtree and pass reuse=True."""
+        if game.size != self.size:
+            raise ValueError(f"search is for {self.size}x{self.size}, game is {game.size}x{game.size}")
+        if game.history_len + 1 >= self.keys.shape[1]:
+            raise ValueError("game is longer than the search's move limit allows")
+        self.root_board[g] = game.board
+        self.root_hist[g] = 0
+        for i, row in enumerate(game.color_history):
+            self.root_hist[g, i] = row
+        self.root_moves[g] = -1
+        for i, loc in enumerate(game.recent_moves):
+            self.root_moves[g, i] = loc
+        self.keys[g, :game.history_len] = game.history_keys[:game.history_len]
+        info = self.root_info[g]
+        info[K.R_TO_PLAY] = game.to_play
+        info[K.R_PASSES] = game.consecutive_passes
+        info[K.R_MOVE_NUMBER] = game.move_number
+        info[K.R_MAX_MOVES] = min(game.max_moves, self.max_moves)
+        info[K.R_KO_RULE] = game.rules.ko_code
+        info[K.R_SUICIDE] = 1 if game.rules.suicide else 0
+        info[K.R_KEYS_LEN] = game.history_len
+        info[K.R_HIST_LEN] = len(game.color_history)
+        self.komi[g] = game.komi + game.rules.white_bonus(game.handicap)
+        if not reuse:
+            reset_tree(self.trees.node_i, self.trees.node_f, self.trees.counts, g)
+
+    def advance(self, g: int, action: int) -> bool:
+        """Tree reuse after `action` was played at tree g's root (call set_root afterwards with
+        reuse=True). Returns whether the subtree survived."""
+        t = self.trees
+        return bool(advance_root(t.node_i, t.node_f, t.edge_i, t.counts, g, action))
+
+    def reset(self, g: int) -> None:
+        t = self.trees
+        reset_tree(t.node_i, t.node_f, t.counts, g)
+
+    # --- search ------------------------------------------------------------------------------
+
+    def search(self, trees: Optional[Sequence[int]] = None, num_simulations: Optional[int] = None,
+               noise: Optional[Sequence[bool]] = None) -> list[SearchResult]:
+        """Run `num_simulations` more visits (default: the config's) at the roots of `trees`
+        (default: all), with root Dirichlet noise where `noise[i]` (default: the config's).
+        Returns one SearchResult per searched tree."""
+        trees = list(range(self.num_trees)) if trees is None else list(trees)
+        sims = self.config.num_simulations if num_simulations is None else num_simulations
+        t = self.trees
+        self.sims_target[:] = 0
+        self.sims_started[:] = 0
+        self.sims_done[:] = 0
+        self.noise_weight[:] = 0.0
+        for i, g in enumerate(trees):
+            self._make_room(g, sims)
+            self.sims_target[g] = sims
+            wants_noise = self.config.dirichlet_noise if noise is None else bool(noise[i])
+            if wants_noise:
+                self._prepare_noise(g)
+        if self.gumbel is not None:
+            self._gumbel_search(trees, sims)
+        else:
+            self._run()
+        return [self.result(g) for g in trees]
+
+    def _make_room(self, g: int, sims: int) -> None:
+        t = self.trees
+        max_nodes = t.node_i.shape[2]
+        max_edges = t.edge_i.shape[2]
+        if (t.counts[g, NUM_NODES] + sims + 1 > max_nodes
+                or t.counts[g, NUM_EDGES] + (sims + 1) * self.num_actions > max_edges):
+            compact(t.node_i, t.node_f, t.edge_i, t.edge_p, t.counts, g, self._compact_nodes, self._compact_map)
+            if (t.counts[g, NUM_NODES] + sims + 1 > max_nodes
+                    or t.counts[g, NUM_EDGES] + (sims + 1) * self.num_actions > max_edges):
+                reset_tree(t.node_i, t.node_f, t.counts, g)
+        t.counts[g, FULL] = 0
+
+    def _prepare_noise(self, g: int) -> None:
+        alpha = self.config.alpha_for(self.size)
+        self.root_noise[g] = self.np_rng.gamma(alpha, 1.0, self.num_actions)
+        t = self.trees
+        if not K.apply_root_noise(t.node_i, t.edge_i, t.edge_p, t.counts, g, self.root_noise[g],
+                                  self.config.dirichlet_weight):
+            self.noise_weight[g] = self.config.dirichlet_weight
+
+    def _arrays(self):
+        t = self.trees
+        return (t.node_i, t.node_f, t.edge_i, t.edge_p, t.counts, self.root_board, self.root_hist,
+                self.root_moves, self.keys, self.root_info, self.komi, self.scratch_board, self.path_hist,
+                self.leaf_hist, self.leaf_moves, self.owner, self.stack, self.rngs, self.sims_target,
+                self.sims_started, self.sims_done, self.plan, self.slot_info, self.slot_path,
+                self.slot_legal, self.slot_features, self.slot_rollout, self.params)
+
+    def _run(self) -> None:
+        """Step until every tree has its simulations (or is out of room)."""
+        t = self.trees
+        if self.evaluator is None:
+            _search_without_network(*self._arrays(), self.zero_logits, self.zero_values,
+                                    self.root_noise, self.noise_weight)
+            return
+        while True:
+            n = K.select_leaves(*self._arrays())
+            if n == 0:
+                return
+            logits, values = self.evaluator.evaluate(self.slot_features[:n])
+            K.expand_and_backup(t.node_i, t.node_f, t.edge_i, t.edge_p, t.counts, self.slot_info,
+                                self.slot_path, self.slot_legal, self.slot_rollout,
+                                np.ascontiguousarray(logits, dtype=np.float32),
+                                np.ascontiguousarray(values, dtype=np.float32), n, self.sims_done,
+                                self.root_noise, self.noise_weight, self.params)
+
+    def _gumbel_search(self, trees: list[int], sims: int) -> None:
+        t = self.trees
+        # The root must be expanded before its actions can be planned.
+        unexpanded = [g for g in trees if t.node_i[g, 4, t.counts[g, ROOT]] != 2]
+        saved = self.sims_target.copy()
+        if unexpanded:
+            self.sims_target[:] = 0
+            for g in unexpanded:
+                self.sims_target[g] = 1
+                self.plan[g, 0] = 0
+            self._run()
+            self.sims_target[:] = saved
+            for g in unexpanded:
+                self.sims_started[g] = self.sims_done[g] = 1
+        for g in trees:
+            stats = self._root_stats(g)
+            self.gumbel[g].start(stats, remaining=int(self.sims_target[g] - self.sims_done[g]))
+            self.gumbel[g].write_plan(self.plan[g])
+        active = set(trees)
+        while active:
+            self._run()
+            for g in list(active):
+                stats = self._root_stats(g)
+                if not self.gumbel[g].next_phase(stats, self.plan[g]):
+                    active.discard(g)
+                    self.sims_target[g] = self.sims_started[g]
+
+    def _root_stats(self, g: int):
+        t = self.trees
+        visits = np.zeros(self.num_actions, np.int64)
+        q = np.zeros(self.num_actions, np.float64)
+        prior = np.zeros(self.num_actions, np.float32)
+        value = K.root_statistics(t.node_i, t.node_f, t.edge_i, t.edge_p, t.counts, g, visits, q, prior)
+        return visits, q, prior, float(value)
+
+    # --- results -----------------------------------------------------------------------------
+
+    def result(self, g: int) -> SearchResult:
+        t = self.trees
+        visits, q, prior, value = self._root_stats(g)
+        pv = np.zeros(64, np.int64)
+        n = K.principal_variation(t.node_i, t.edge_i, t.counts, g, pv)
+        target = chosen = None
+        if self.gumbel is not None:
+            target = self.gumbel[g].policy_target(visits, q, prior, value)
+            chosen = self.gumbel[g].chosen
+        return SearchResult(visit_counts=visits, q=q, prior=prior, root_value=value, pv=[int(a) for a in pv[:n]],
+                            num_simulations=int(t.node_i[g, VISITS, t.counts[g, ROOT]]), policy_target=target,
+                            gumbel_action=chosen)
+
+    def child_pv(self, g: int, action: int, max_len: int = 32) -> list[int]:
+        t = self.trees
+        out = np.zeros(max_len, np.int64)
+        n = K.child_pv(t.node_i, t.edge_i, t.counts, g, action, out)
+        return [int(a) for a in out[:n]]
+
+    @property
+    def root_size(self) -> int:
+        return board_size(self.root_board[0])

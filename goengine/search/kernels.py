@@ -1,0 +1,508 @@
+"""The numba half of the batched search: select leaves across G trees, then expand and back up.
+
+One step of the search is `select_leaves` (descend every tree with PUCT and virtual loss, replay
+each path on a copy of the root board, score terminal leaves at once, encode the features of
+the others into one batch), one network call from Python, and `expand_and_backup`.
+
+Per-game root state (index g):
+
+| array       | dtype  | shape         | meaning                                                   |
+|-------------|--------|---------------|-----------------------------------------------------------|
+| root_board  | int64  | [G, F, L]     | the board at the root (see board.py)                      |
+| root_hist   | int64  | [G, H, L]     | COLOR rows of the root and its H-1 predecessors            |
+| root_moves  | int64  | [G, H]        | locs of the last H moves, most recent first (-1: none)     |
+| keys        | int64  | [G, K]        | superko keys of every position so far; the path's own      |
+|             |        |               | keys are written after the root's during a simulation      |
+| root_info   | int64  | [G, 8]        | see R_* below                                              |
+| komi        | float64| [G]           | komi plus White's handicap bonus                           |
+
+Batch slots (index s < G * leaves_per_tree):
+
+| array         | dtype  | shape          | meaning                                               |
+|---------------|--------|----------------|-------------------------------------------------------|
+| slot_info     | int64  | [S, 4]         | tree, leaf node, path length, player to move at leaf  |
+| slot_path     | int32  | [S, D]         | nodes from the root to the leaf                        |
+| slot_legal    | bool   | [S, A]         | legal actions at the leaf (superko included)           |
+| slot_features | uint8  | [S, C, N, N]   | the leaf's input planes                                |
+| slot_rollout  | float64| [S]            | rollout outcome from the leaf's player to move         |
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from ..board import COLOR, INFO, SIZE, HASH, play, situation_key
+from ..features.encode import encode
+from ..game import legal_actions
+from ..playout import random_playout
+from ..rules import KO_SITUATIONAL
+from ..scoring import area_score
+from .tree import (ACTION, CHILD, EDGE_COUNT, EDGE_START, EVAL, EXPANDED, FULL, NUM_EDGES,
+                   PENDING, ROOT, SQUARE_SUM, STATE, TERMINAL, UNEXPANDED, VALUE_SUM, VISITS,
+                   VLOSS, new_node)
+
+# root_info columns
+R_TO_PLAY, R_PASSES, R_MOVE_NUMBER, R_MAX_MOVES, R_KO_RULE, R_SUICIDE, R_KEYS_LEN, R_HIST_LEN = range(8)
+# slot_info columns
+S_TREE, S_NODE, S_PATH_LEN, S_TO_PLAY = range(4)
+# params (float64 vector) entries
+(P_PUCT_ALPHAZERO, P_C_PUCT, P_C_BASE, P_C_INIT, P_FPU, P_FPU_ROOT, P_VLOSS, P_LAMBDA,
+ P_SOFTMAX_T, P_FEATURE_CODE, P_LEAVES, P_ROLLOUT_MOVES, P_GUMBEL, P_C_VISIT, P_C_SCALE) = range(15)
+NUM_PARAMS = 15
+
+
+@nb.njit(cache=True, inline="always")
+def _terminal_value(board, to_play, komi, owner, stack):
+    """Exact outcome by area for the player to move: 1 win, -1 loss, 0 draw."""
+    margin = area_score(board, owner, stack) - komi
+    if margin == 0:
+        return 0.0
+    black_wins = margin > 0
+    return 1.0 if black_wins == (to_play == 1) else -1.0
+
+
+@nb.njit(cache=True)
+def puct_select(node_i, node_f, edge_i, edge_p, g, node, is_root, params):
+    """The edge to follow from an expanded node: argmax Q + U with virtual loss and FPU."""
+    start = node_i[g, EDGE_START, node]
+    count = node_i[g, EDGE_COUNT, node]
+    parent_n = node_i[g, VISITS, node] + node_i[g, VLOSS, node]
+    if params[P_PUCT_ALPHAZERO] > 0:
+        c = math.log((1.0 + parent_n + params[P_C_BASE]) / params[P_C_BASE]) + params[P_C_INIT]
+    else:
+        c = params[P_C_PUCT]
+    sqrt_n = math.sqrt(max(parent_n, 1))
+    vloss = params[P_VLOSS]
+    visited_prior = 0.0
+    for e in range(start, start + count):
+        child = edge_i[g, CHILD, e]
+        if child >= 0 and node_i[g, VISITS, child] + node_i[g, VLOSS, child] > 0:
+            visited_prior += edge_p[g, e]
+    reduction = params[P_FPU_ROOT] if is_root else params[P_FPU]
+    fpu = node_f[g, EVAL, node] - reduction * math.sqrt(visited_prior)
+    best = start
+    best_score = -1e300
+    for e in range(start, start + count):
+        child = edge_i[g, CHILD, e]
+        n = 0
+        q = fpu
+        if child >= 0:
+            n = node_i[g, VISITS, child] + node_i[g, VLOSS, child]
+            if n > 0:
+                q = (node_f[g, VALUE_SUM, child] - vloss * node_i[g, VLOSS, child]) / n
+        score = q + c * edge_p[g, e] * sqrt_n / (1.0 + n)
+        if score > best_score:
+            best_score = score
+            best = e
+    return best
+
+
+@nb.njit(cache=True)
+def _gumbel_interior_select(node_i, node_f, edge_i, edge_p, g, node, params):
+    """Gumbel MuZero's deterministic choice below the root: argmax of the improved policy
+    pi'(a) = softmax(log prior + sigma(completed Q)) minus N(a) / (1 + sum N)."""
+    start = node_i[g, EDGE_START, node]
+    count = node_i[g, EDGE_COUNT, node]
+    vloss = params[P_VLOSS]
+    total_n = 0.0
+    max_n = 0.0
+    sum_pq = 0.0
+    sum_p = 0.0
+    for e in range(start, start + count):
+        child = edge_i[g, CHILD, e]
+        if child >= 0:
+            n = node_i[g, VISITS, child] + node_i[g, VLOSS, child]
+            if n > 0:
+                q = (node_f[g, VALUE_SUM, child] - vloss * node_i[g, VLOSS, child]) / n
+                total_n += n
+                max_n = max(max_n, n)
+                sum_pq += edge_p[g, e] * q
+                sum_p += edge_p[g, e]
+    v = node_f[g, EVAL, node]
+    # v_mix: the node's value estimate mixed with the prior-weighted Q of visited children.
+    v_mix = v
+    if sum_p > 0:
+        v_mix = (v + total_n * sum_pq / sum_p) / (1.0 + total_n)
+    sigma = (params[P_C_VISIT] + max_n) * params[P_C_SCALE]
+    # Completed q-values are rescaled by their min and max over the children (as at the root).
+    lo = 1e300
+    hi = -1e300
+    for e in range(start, start + count):
+        q = _completed_q(node_i, node_f, edge_i, g, e, v_mix, vloss)
+        lo = min(lo, q)
+        hi = max(hi, q)
+    scale = 1.0 / (hi - lo) if hi - lo > 1e-9 else 0.0
+    m = -1e300
+    for e in range(start, start + count):
+        q = (_completed_q(node_i, node_f, edge_i, g, e, v_mix, vloss) - lo) * scale
+        z = math.log(max(edge_p[g, e], 1e-30)) + sigma * q
+        if z > m:
+            m = z
+    norm = 0.0
+    for e in range(start, start + count):
+        q = (_completed_q(node_i, node_f, edge_i, g, e, v_mix, vloss) - lo) * scale
+        norm += math.exp(math.log(max(edge_p[g, e], 1e-30)) + sigma * q - m)
+    best = start
+    best_score = -1e300
+    for e in range(start, start + count):
+        q = (_completed_q(node_i, node_f, edge_i, g, e, v_mix, vloss) - lo) * scale
+        pi = math.exp(math.log(max(edge_p[g, e], 1e-30)) + sigma * q - m) / norm
+        child = edge_i[g, CHILD, e]
+        n = 0.0
+        if child >= 0:
+            n = node_i[g, VISITS, child] + node_i[g, VLOSS, child]
+        score = pi - n / (1.0 + total_n)
+        if score > best_score:
+            best_score = score
+            best = e
+    return best
+
+
+@nb.njit(cache=True, inline="always")
+def _completed_q(node_i, node_f, edge_i, g, e, v_mix, vloss):
+    child = edge_i[g, CHILD, e]
+    if child >= 0:
+        n = node_i[g, VISITS, child] + node_i[g, VLOSS, child]
+        if n > 0:
+            return (node_f[g, VALUE_SUM, child] - vloss * node_i[g, VLOSS, child]) / n
+    return v_mix
+
+
+@nb.njit(cache=True)
+def _backup(node_i, node_f, g, path, path_len, value, vloss):
+    """Add one visit along the path. `value` is from the view of the player to move at the
+    leaf; each node's VALUE_SUM is from the view of the player who moved into it."""
+    v = -value
+    for i in range(path_len - 1, -1, -1):
+        node = path[i]
+        node_i[g, VISITS, node] += 1
+        node_i[g, VLOSS, node] -= vloss
+        node_f[g, VALUE_SUM, node] += v
+        node_f[g, SQUARE_SUM, node] += v * v
+        v = -v
+
+
+@nb.njit(cache=True)
+def _revert_virtual_loss(node_i, g, path, path_len, vloss):
+    for i in range(path_len):
+        node_i[g, VLOSS, path[i]] -= vloss
+
+
+@nb.njit(cache=True)
+def select_leaves(node_i, node_f, edge_i, edge_p, counts,
+                  root_board, root_hist, root_moves, keys, root_info, komi,
+                  scratch_board, path_hist, leaf_hist, leaf_moves, owner, stack, rngs,
+                  sims_target, sims_started, sims_done, root_action_plan,
+                  slot_info, slot_path, slot_legal, slot_features, slot_rollout, params):
+    """Select up to `leaves_per_tree` leaves in every tree that still owes simulations.
+    Terminal leaves are backed up at once; the others fill batch slots. Returns the number of
+    slots filled. `root_action_plan[g]` >= 0 forces the root's next action (Gumbel search)."""
+    num_trees = node_i.shape[0]
+    leaves = int(params[P_LEAVES])
+    vloss = int(params[P_VLOSS])
+    feature_code = int(params[P_FEATURE_CODE])
+    lam = params[P_LAMBDA]
+    rollout_moves = int(params[P_ROLLOUT_MOVES])
+    gumbel = params[P_GUMBEL] > 0
+    hist_h = root_hist.shape[1]
+    max_depth = slot_path.shape[1]
+    n_slots = 0
+    for g in range(num_trees):
+        taken = 0
+        misses = 0
+        while taken < leaves and sims_started[g] < sims_target[g] and counts[g, FULL] == 0:
+            if gumbel and root_action_plan[g, 0] == -2:
+                break  # sequential halving waits for this phase's results
+            s = n_slots
+            path = slot_path[s]
+            b = scratch_board[g]
+            b[:] = root_board[g]
+            to_play = root_info[g, R_TO_PLAY]
+            passes = root_info[g, R_PASSES]
+            move_number = root_info[g, R_MOVE_NUMBER]
+            keys_len = root_info[g, R_KEYS_LEN]
+            situational = root_info[g, R_KO_RULE] == KO_SITUATIONAL
+            node = counts[g, ROOT]
+            path[0] = node
+            node_i[g, VLOSS, node] += vloss
+            depth = 0
+            collided = False
+            while node_i[g, STATE, node] == EXPANDED and depth + 1 < max_depth:
+                if depth == 0 and gumbel:
+                    e = _planned_edge(node_i, edge_i, g, node, root_action_plan)
+                elif gumbel:
+                    e = _gumbel_interior_select(node_i, node_f, edge_i, edge_p, g, node, params)
+                else:
+                    e = puct_select(node_i, node_f, edge_i, edge_p, g, node, depth == 0, params)
+                child = edge_i[g, CHILD, e]
+                if child < 0:
+                    child = new_node(node_i, node_f, counts, g)
+                    if child < 0:
+                        break
+                    node_i[g, STATE, child] = UNEXPANDED
+                    edge_i[g, CHILD, e] = child
+                action = edge_i[g, ACTION, e]
+                n = b[INFO, SIZE]
+                loc = 0
+                if action < n * n:
+                    loc = (action // n + 1) * (n + 2) + action % n + 1
+                    passes = 0
+                else:
+                    passes += 1
+                play(b, loc, to_play)
+                to_play = 3 - to_play
+                move_number += 1
+                depth += 1
+                keys[g, keys_len] = situation_key(b[INFO, HASH], to_play, situational)
+                keys_len += 1
+                path_hist[g, depth % hist_h, :] = b[COLOR]
+                leaf_moves[g, depth % hist_h] = loc
+                node_i[g, VLOSS, child] += vloss
+                path[depth] = child
+                node = child
+            if counts[g, FULL] != 0:
+                _revert_virtual_loss(node_i, g, path, depth + 1, vloss)
+                break
+            state = node_i[g, STATE, node]
+            if state == EXPANDED:
+                # The path reached the depth cap; the slot arrays are sized so this cannot happen
+                # before the move limit ends the game.
+                _revert_virtual_loss(node_i, g, path, depth + 1, vloss)
+                break
+            if state == PENDING:
+                # Another leaf of this batch is already waiting on this node.
+                _revert_virtual_loss(node_i, g, path, depth + 1, vloss)
+                misses += 1
+                if misses > leaves:
+                    break
+                continue
+            sims_started[g] += 1
+            if gumbel and depth > 0:
+                _advance_plan(root_action_plan, g)
+            if state == TERMINAL or passes >= 2 or move_number >= root_info[g, R_MAX_MOVES]:
+                if state != TERMINAL:
+                    node_i[g, STATE, node] = TERMINAL
+                    node_f[g, EVAL, node] = _terminal_value(b, to_play, komi[g], owner[g], stack[g])
+                _backup(node_i, node_f, g, path, depth + 1, node_f[g, EVAL, node], vloss)
+                sims_done[g] += 1
+                continue
+            node_i[g, STATE, node] = PENDING
+            slot_info[s, S_TREE] = g
+            slot_info[s, S_NODE] = node
+            slot_info[s, S_PATH_LEN] = depth + 1
+            slot_info[s, S_TO_PLAY] = to_play
+            legal_actions(b, to_play, root_info[g, R_KO_RULE], root_info[g, R_SUICIDE] != 0,
+                          keys[g], keys_len, slot_legal[s])
+            if feature_code > 0:
+                _leaf_history(root_hist, root_moves, root_info, path_hist, leaf_hist, leaf_moves, g, depth)
+                hist_len = min(hist_h, root_info[g, R_HIST_LEN] + depth)
+                moves_len = min(hist_h, move_number)
+                encode(feature_code, b, leaf_hist[g], hist_len, leaf_moves[g], moves_len, to_play,
+                       slot_features[s])
+            if lam > 0:
+                slot_rollout[s] = _rollout_value(b, to_play, passes, rollout_moves, komi[g], rngs[g],
+                                                 owner[g], stack[g])
+            n_slots += 1
+            taken += 1
+    return n_slots
+
+
+@nb.njit(cache=True)
+def _leaf_history(root_hist, root_moves, root_info, path_hist, leaf_hist, leaf_moves, g, depth):
+    """Order the leaf's colour and move history, most recent first: positions on the path come
+    from `path_hist` (written at index depth % H), older ones from the root's history. The move
+    history is assembled in place in `leaf_moves[g]`, whose entries depth % H hold path moves."""
+    h = root_hist.shape[1]
+    path_moves = np.empty(h, np.int64)
+    for k in range(h):
+        path_moves[k] = leaf_moves[g, k]
+    for i in range(h):
+        d = depth - i
+        if d >= 1:
+            leaf_hist[g, i, :] = path_hist[g, d % h, :]
+            leaf_moves[g, i] = path_moves[d % h]
+        else:
+            leaf_hist[g, i, :] = root_hist[g, -d, :]
+            leaf_moves[g, i] = root_moves[g, -d] if -d < h else -1
+    # leaf_moves[g] now holds the ordered history; the path writes it again on the next descent.
+
+
+@nb.njit(cache=True)
+def _rollout_value(b, to_play, passes, max_moves, komi, rng, owner, stack):
+    """Play the leaf out at random (the board is spent) and return the outcome for `to_play`."""
+    score, _ = random_playout(b, to_play, passes, max_moves, rng, owner, stack)
+    margin = score - komi
+    if margin == 0:
+        return 0.0
+    return 1.0 if (margin > 0) == (to_play == 1) else -1.0
+
+
+@nb.njit(cache=True, inline="always")
+def _planned_edge(node_i, edge_i, g, node, plan):
+    start = node_i[g, EDGE_START, node]
+    want = plan[g, plan[g, 1] + 2]
+    for e in range(start, start + node_i[g, EDGE_COUNT, node]):
+        if edge_i[g, ACTION, e] == want:
+            return e
+    return start
+
+
+@nb.njit(cache=True, inline="always")
+def _advance_plan(plan, g):
+    # plan[g] = [state, cursor, actions...]; state -2 means "wait", cursor walks the actions.
+    plan[g, 1] += 1
+    if plan[g, 1] >= plan[g, 0]:
+        plan[g, 0] = -2
+
+
+@nb.njit(cache=True)
+def expand_and_backup(node_i, node_f, edge_i, edge_p, counts, slot_info, slot_path, slot_legal,
+                      slot_rollout, logits, values, n_slots, sims_done, root_noise, noise_weight,
+                      params):
+    """Expand every slot's leaf with the softmax of its logits over the legal moves, mix the
+    network value with the rollout outcome, and back the value up the path. Root noise (when
+    `noise_weight` > 0 and the leaf is the root) is mixed into the new priors."""
+    vloss = int(params[P_VLOSS])
+    lam = params[P_LAMBDA]
+    temp = params[P_SOFTMAX_T]
+    num_actions = slot_legal.shape[1]
+    for s in range(n_slots):
+        g = slot_info[s, S_TREE]
+        node = slot_info[s, S_NODE]
+        legal = slot_legal[s]
+        count = 0
+        for a in range(num_actions):
+            if legal[a]:
+                count += 1
+        start = counts[g, NUM_EDGES]
+        if start + count > edge_i.shape[2]:
+            counts[g, FULL] = 1
+            node_i[g, STATE, node] = UNEXPANDED
+            _revert_virtual_loss(node_i, g, slot_path[s], slot_info[s, S_PATH_LEN], vloss)
+            continue
+        m = -1e300
+        for a in range(num_actions):
+            if legal[a] and logits[s, a] > m:
+                m = logits[s, a]
+        total = 0.0
+        e = start
+        for a in range(num_actions):
+            if legal[a]:
+                p = math.exp((logits[s, a] - m) / temp)
+                edge_i[g, ACTION, e] = a
+                edge_i[g, CHILD, e] = -1
+                edge_p[g, e] = p
+                total += p
+                e += 1
+        for k in range(start, start + count):
+            edge_p[g, k] /= total
+        if noise_weight[g] > 0 and node == counts[g, ROOT]:
+            _mix_noise(edge_i, edge_p, g, start, count, root_noise[g], noise_weight[g])
+            noise_weight[g] = 0.0
+        counts[g, NUM_EDGES] = start + count
+        node_i[g, EDGE_START, node] = start
+        node_i[g, EDGE_COUNT, node] = count
+        node_i[g, STATE, node] = EXPANDED
+        value = (1.0 - lam) * values[s] + lam * slot_rollout[s]
+        node_f[g, EVAL, node] = value
+        _backup(node_i, node_f, g, slot_path[s], slot_info[s, S_PATH_LEN], value, vloss)
+        sims_done[g] += 1
+
+
+@nb.njit(cache=True)
+def _mix_noise(edge_i, edge_p, g, start, count, noise, weight):
+    total = 0.0
+    for e in range(start, start + count):
+        total += noise[edge_i[g, ACTION, e]]
+    if total <= 0:
+        return
+    for e in range(start, start + count):
+        edge_p[g, e] = (1.0 - weight) * edge_p[g, e] + weight * noise[edge_i[g, ACTION, e]] / total
+
+
+@nb.njit(cache=True)
+def apply_root_noise(node_i, edge_i, edge_p, counts, g, noise, weight):
+    """Mix noise into an already expanded root's priors (a reused tree). Returns True if done."""
+    root = counts[g, ROOT]
+    if node_i[g, STATE, root] != EXPANDED:
+        return False
+    _mix_noise(edge_i, edge_p, g, node_i[g, EDGE_START, root], node_i[g, EDGE_COUNT, root], noise, weight)
+    return True
+
+
+@nb.njit(cache=True)
+def root_statistics(node_i, node_f, edge_i, edge_p, counts, g, visits, q, prior):
+    """Per action at the root: visits, mean value Q (from the root player's view; NaN when
+    unvisited) and prior. Returns the root's mean value from its player to move's view."""
+    visits[:] = 0
+    q[:] = np.nan
+    prior[:] = 0.0
+    root = counts[g, ROOT]
+    if node_i[g, STATE, root] == EXPANDED:
+        start = node_i[g, EDGE_START, root]
+        for e in range(start, start + node_i[g, EDGE_COUNT, root]):
+            a = edge_i[g, ACTION, e]
+            prior[a] = edge_p[g, e]
+            child = edge_i[g, CHILD, e]
+            if child >= 0 and node_i[g, VISITS, child] > 0:
+                visits[a] = node_i[g, VISITS, child]
+                q[a] = node_f[g, VALUE_SUM, child] / node_i[g, VISITS, child]
+    n = node_i[g, VISITS, root]
+    if n == 0:
+        return node_f[g, EVAL, root]
+    return -node_f[g, VALUE_SUM, root] / n
+
+
+@nb.njit(cache=True)
+def principal_variation(node_i, edge_i, counts, g, out):
+    """Actions along the most-visited path from the root; returns its length."""
+    node = counts[g, ROOT]
+    length = 0
+    while length < out.shape[0] and node_i[g, STATE, node] == EXPANDED:
+        start = node_i[g, EDGE_START, node]
+        best = -1
+        best_n = 0
+        for e in range(start, start + node_i[g, EDGE_COUNT, node]):
+            child = edge_i[g, CHILD, e]
+            if child >= 0 and node_i[g, VISITS, child] > best_n:
+                best_n = node_i[g, VISITS, child]
+                best = e
+        if best < 0:
+            break
+        out[length] = edge_i[g, ACTION, best]
+        length += 1
+        node = edge_i[g, CHILD, best]
+    return length
+
+
+@nb.njit(cache=True)
+def child_pv(node_i, edge_i, counts, g, action, out):
+    """The principal variation starting with `action` at the root (for analysis lines)."""
+    root = counts[g, ROOT]
+    out[0] = action
+    length = 1
+    if node_i[g, STATE, root] != EXPANDED:
+        return length
+    start = node_i[g, EDGE_START, root]
+    node = -1
+    for e in range(start, start + node_i[g, EDGE_COUNT, root]):
+        if edge_i[g, ACTION, e] == action:
+            node = edge_i[g, CHILD, e]
+    while node >= 0 and length < out.shape[0] and node_i[g, STATE, node] == EXPANDED:
+        s = node_i[g, EDGE_START, node]
+        best = -1
+        best_n = 0
+        for e in range(s, s + node_i[g, EDGE_COUNT, node]):
+            child = edge_i[g, CHILD, e]
+            if child >= 0 and node_i[g, VISITS, child] > best_n:
+                best_n = node_i[g, VISITS, child]
+                best = e
+        if best < 0:
+            break
+        out[length] = edge_i[g, ACTION, best]
+        length += 1
+        node = edge_i[g, CHILD, best]
+    return length
