@@ -29,6 +29,7 @@ class SearchResult:
     visit_counts: np.ndarray  # int64[A]
     q: np.ndarray             # float64[A], mean value for the root player; NaN where unvisited
     prior: np.ndarray         # float32[A], after noise
+    q_var: np.ndarray         # float64[A], variance of the values backed up through each action
     root_value: float         # mean value for the root player to move, in [-1, 1]
     pv: list[int]             # actions of the principal variation
     num_simulations: int      # visits at the root
@@ -280,7 +281,9 @@ class BatchedSearch:
         visits = np.zeros(self.num_actions, np.int64)
         q = np.zeros(self.num_actions, np.float64)
         prior = np.zeros(self.num_actions, np.float32)
-        value = K.root_statistics(t.node_i, t.node_f, t.edge_i, t.edge_p, t.counts, g, visits, q, prior)
+        self._q_var = np.zeros(self.num_actions, np.float64)
+        value = K.root_statistics(t.node_i, t.node_f, t.edge_i, t.edge_p, t.counts, g, visits, q, prior,
+                                  self._q_var)
         return visits, q, prior, float(value)
 
     # --- results -----------------------------------------------------------------------------
@@ -294,7 +297,8 @@ class BatchedSearch:
         if self.gumbel is not None:
             target = self.gumbel[g].policy_target(visits, q, prior, value)
             chosen = self.gumbel[g].chosen
-        return SearchResult(visit_counts=visits, q=q, prior=prior, root_value=value, pv=[int(a) for a in pv[:n]],
+        return SearchResult(visit_counts=visits, q=q, prior=prior, q_var=self._q_var, root_value=value,
+                            pv=[int(a) for a in pv[:n]],
                             num_simulations=int(t.node_i[g, VISITS, t.counts[g, ROOT]]), policy_target=target,
                             gumbel_action=chosen)
 

@@ -434,12 +434,14 @@ def apply_root_noise(node_i, edge_i, edge_p, counts, g, noise, weight):
 
 
 @nb.njit(cache=True)
-def root_statistics(node_i, node_f, edge_i, edge_p, counts, g, visits, q, prior):
+def root_statistics(node_i, node_f, edge_i, edge_p, counts, g, visits, q, prior, q_var):
     """Per action at the root: visits, mean value Q (from the root player's view; NaN when
-    unvisited) and prior. Returns the root's mean value from its player to move's view."""
+    unvisited), prior, and the variance of the backed-up values (for LCB). Returns the root's
+    mean value from its player to move's view."""
     visits[:] = 0
     q[:] = np.nan
     prior[:] = 0.0
+    q_var[:] = np.nan
     root = counts[g, ROOT]
     if node_i[g, STATE, root] == EXPANDED:
         start = node_i[g, EDGE_START, root]
@@ -448,8 +450,10 @@ def root_statistics(node_i, node_f, edge_i, edge_p, counts, g, visits, q, prior)
             prior[a] = edge_p[g, e]
             child = edge_i[g, CHILD, e]
             if child >= 0 and node_i[g, VISITS, child] > 0:
-                visits[a] = node_i[g, VISITS, child]
-                q[a] = node_f[g, VALUE_SUM, child] / node_i[g, VISITS, child]
+                n = node_i[g, VISITS, child]
+                visits[a] = n
+                q[a] = node_f[g, VALUE_SUM, child] / n
+                q_var[a] = max(node_f[g, SQUARE_SUM, child] / n - q[a] * q[a], 0.0)
     n = node_i[g, VISITS, root]
     if n == 0:
         return node_f[g, EVAL, root]

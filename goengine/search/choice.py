@@ -1,0 +1,45 @@
+"""Choosing the move to play from a search result: by visits, with a temperature, or by LCB."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+
+from .batched import SearchResult
+
+
+def choose_action(result: SearchResult, temperature: float = 0.0, rng: Optional[np.random.Generator] = None,
+                  use_lcb: bool = False, lcb_min_visit_fraction: float = 0.1) -> int:
+    """The action to play. Gumbel search has already chosen; otherwise the most visited action
+    (temperature 0), an action drawn with probability proportional to visits^(1/T), or with LCB
+    the action with the best lower confidence bound among those with enough visits."""
+    visits = result.visit_counts.astype(np.float64)
+    if result.gumbel_action is not None and temperature == 0.0:
+        return int(result.gumbel_action)
+    if visits.sum() == 0:
+        legal = np.flatnonzero(result.prior > 0)
+        return int(legal[np.argmax(result.prior[legal])]) if len(legal) else len(visits) - 1
+    if temperature > 0.0:
+        rng = rng or np.random.default_rng()
+        weights = visits ** (1.0 / temperature)
+        return int(rng.choice(len(visits), p=weights / weights.sum()))
+    if use_lcb:
+        return lcb_action(result, lcb_min_visit_fraction)
+    return int(np.argmax(visits))
+
+
+def lcb_action(result: SearchResult, min_visit_fraction: float = 0.1, z: float = 1.96) -> int:
+    """Leela Zero's choice: among actions with at least `min_visit_fraction` of the top visit
+    count, the one whose mean value minus z standard errors is largest."""
+    visits = result.visit_counts.astype(np.float64)
+    eligible = visits >= max(1.0, min_visit_fraction * visits.max())
+    stderr = np.sqrt(np.nan_to_num(result.q_var) / np.maximum(visits, 1.0))
+    lcb = np.where(eligible, np.nan_to_num(result.q, nan=-2.0) - z * stderr, -np.inf)
+    return int(np.argmax(lcb))
+
+
+def lcb_values(result: SearchResult, z: float = 1.96) -> np.ndarray:
+    """Lower confidence bound of each action's value (NaN where unvisited)."""
+    visits = np.maximum(result.visit_counts.astype(np.float64), 1.0)
+    return result.q - z * np.sqrt(np.nan_to_num(result.q_var) / visits)
