@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 
+# goengine.nn before torch: it sets OpenMP's spin count, which is read when torch loads
+from goengine.nn import NetConfig, TorchEvaluator, build_network, physical_cores  # isort: skip
 import numpy as np
 import torch
-
-from goengine.nn import NetConfig, TorchEvaluator, build_network, physical_cores
 
 
 def parse_args() -> argparse.Namespace:
@@ -109,6 +110,8 @@ def main() -> None:
         "size": args.size, "batch": args.batch, "device": str(device),
         "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
         "bf16": args.bf16, "channels_last": args.channels_last, "threads": threads,
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+        "gomp_spincount": os.environ.get("GOMP_SPINCOUNT"),
         "iterations": iterations, "seconds": round(elapsed, 3),
         ("samples_per_s" if args.train else "positions_per_s"): round(rate, 1),
         "torch": torch.__version__,

@@ -1,5 +1,6 @@
 """Networks, configs, the torch evaluator and the numpy evaluators."""
 
+import os
 import subprocess
 import sys
 
@@ -294,3 +295,11 @@ def test_cuda_evaluator_matches_cpu_within_bf16_precision():
             scale = max(1.0, float(np.abs(b).max()))
             np.testing.assert_allclose(a, b, atol=tolerance * scale, err_msg=f"{name} bf16={bf16}")
         cpu.model.to("cpu")
+
+
+def test_openmp_spin_count_is_set_before_torch_loads():
+    code = "import os, goengine.nn, torch; print(os.environ.get('GOMP_SPINCOUNT'))"
+    env = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "1000"

@@ -1,12 +1,15 @@
 """The shared model module: the only part of goengine that imports torch. See each file's
-docstring for representations; this file only re-exports."""
+docstring for representations; this file only re-exports.
 
+`runtime` comes first: it sets OpenMP's spin count before torch is imported (see there)."""
+
+from .runtime import physical_cores  # isort: skip  (must precede every torch import)
 from .blocks import (ConvBlock, GlobalPoolingBias, GlobalPoolingResidualBlock, ResidualBlock,
                      global_pool)
 from .checkpoint import (FORMAT_VERSION, CheckpointError, checkpoint_paths, load_checkpoint,
                          make_model_id, read_checkpoint_meta, save_checkpoint)
 from .config import KINDS, NetConfig
-from .evaluator import SYMMETRY_MODES, EvalOutput, TorchEvaluator, physical_cores
+from .evaluator import SYMMETRY_MODES, EvalOutput, TorchEvaluator
 from .heads import OwnershipHead, PolicyHead, ScoreHead, ValueHead
 from .networks import NETWORK_CLASSES, NetOutput, PolicyNet, PolicyValueNet, ValueNet, build_network
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 from contextlib import nullcontext
-from pathlib import Path
 from typing import NamedTuple, Optional
 
 import numpy as np
@@ -34,6 +33,7 @@ from ..evaluator import check_features
 from ..symmetry import NUM_SYMMETRIES, apply_features, invert_points, invert_policy
 from .checkpoint import load_checkpoint
 from .config import NetConfig
+from .runtime import physical_cores
 
 SYMMETRY_MODES = ("none", "random", "average")
 
@@ -45,29 +45,14 @@ class EvalOutput(NamedTuple):
     score: Optional[np.ndarray] = None  # float32 [B]
 
 
-def physical_cores() -> int:
-    """Physical cores among the CPUs this process may run on (hyper-threads counted once)."""
-    try:
-        cpus = os.sched_getaffinity(0)
-    except AttributeError:
-        return os.cpu_count() or 1
-    cores = set()
-    for cpu in cpus:
-        topology = Path(f"/sys/devices/system/cpu/cpu{cpu}/topology")
-        try:
-            cores.add(((topology / "physical_package_id").read_text().strip(),
-                       (topology / "core_id").read_text().strip()))
-        except OSError:
-            return len(cpus)
-    return max(1, len(cores))
-
-
 class TorchEvaluator:
     """Evaluator protocol over a torch network.
 
     `board_size` is the size the network was trained on (None for a multi-size network), so
-    a mismatched position raises; pass any_size=True to accept every size. On the CPU,
-    torch.set_num_threads(threads or physical cores) is applied (a process-wide setting)."""
+    a mismatched position raises; pass any_size=True to accept every size. The model is moved
+    to `device` in place and put in eval mode. On the CPU,
+    torch.set_num_threads(threads or physical cores) is applied (a process-wide setting):
+    several worker processes on one machine should each pass threads=1, or split the cores."""
 
     def __init__(self, model: nn.Module, config: NetConfig, device: str | torch.device = "cpu",
                  symmetry: str = "none", batch_size: int | None = None,
