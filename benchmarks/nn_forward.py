@@ -1,6 +1,7 @@
 """Network throughput: positions/s of the raw forward pass, or with --train samples/s of
 forward + backward + optimizer step; with --evaluator, positions/s through TorchEvaluator
-(numpy uint8 in, numpy float32 out). Prints one JSON line.
+(numpy uint8 in, numpy float32 out). Prints one JSON line; per_cpu_second (positions or
+samples per process CPU-second) estimates what idle cores would give on a shared machine.
 
     python benchmarks/nn_forward.py --size 9 --tag b6c64 --batch 64 --seconds 5 [--device cpu]
 """
@@ -37,13 +38,14 @@ def parse_args() -> argparse.Namespace:
     return p.parse_args()
 
 
-def timed(step, device: torch.device, seconds: float) -> tuple[int, float]:
-    """Run step() repeatedly for about `seconds` after a warm-up; (iterations, elapsed)."""
+def timed(step, device: torch.device, seconds: float) -> tuple[int, float, float]:
+    """Run step() repeatedly for about `seconds` after a warm-up;
+    (iterations, wall seconds, process CPU seconds)."""
     for _ in range(3):
         step()
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     sync()
-    iterations, start = 0, time.perf_counter()
+    iterations, start, cpu_start = 0, time.perf_counter(), time.process_time()
     while True:
         step()
         iterations += 1
@@ -51,7 +53,7 @@ def timed(step, device: torch.device, seconds: float) -> tuple[int, float]:
             sync()
             elapsed = time.perf_counter() - start
             if elapsed >= seconds:
-                return iterations, elapsed
+                return iterations, elapsed, time.process_time() - cpu_start
 
 
 def main() -> None:
@@ -103,7 +105,7 @@ def main() -> None:
                 model(x)
         mode = "forward"
 
-    iterations, elapsed = timed(step, device, args.seconds)
+    iterations, elapsed, cpu_seconds = timed(step, device, args.seconds)
     rate = iterations * args.batch / elapsed
     print(json.dumps({
         "benchmark": "nn_forward", "mode": mode, "tag": config.tag, "kind": args.kind,
@@ -114,6 +116,9 @@ def main() -> None:
         "gomp_spincount": os.environ.get("GOMP_SPINCOUNT"),
         "iterations": iterations, "seconds": round(elapsed, 3),
         ("samples_per_s" if args.train else "positions_per_s"): round(rate, 1),
+        # on a shared machine, work per CPU-second shows what idle cores would do
+        "cpu_seconds": round(cpu_seconds, 3),
+        "per_cpu_second": round(iterations * args.batch / cpu_seconds, 1),
         "torch": torch.__version__,
     }))
 

@@ -281,6 +281,17 @@ def test_core_modules_do_not_import_torch():
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
+def test_cpu_bf16_is_opt_in_and_close_to_float32():
+    exact = evaluator()
+    x = random_features(8, 18, 7, seed=10)
+    expected = exact.evaluate_outputs(x)
+    fast = TorchEvaluator(exact.model, exact.config, threads=1, bf16=True).evaluate_outputs(x)
+    assert fast.policy_logits.dtype == np.float32
+    assert not np.array_equal(fast.policy_logits, expected.policy_logits)  # bf16 was used
+    for a, b in zip(fast, expected):
+        np.testing.assert_allclose(a, b, atol=0.1 * max(1.0, float(np.abs(b).max())))
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_evaluator_matches_cpu_within_bf16_precision():
     cpu = evaluator()

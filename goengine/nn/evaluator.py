@@ -15,8 +15,10 @@ Symmetry modes:
   the softmax), not the arithmetic mean of probabilities; value, ownership and score are
   plain means. The result is invariant under symmetries of the input position.
 
-Inference runs in torch.inference_mode with the model in eval mode, with bf16 autocast on CUDA
-(never on the CPU, where float32 is both faster and exact).
+Inference runs in torch.inference_mode with the model in eval mode. bf16 autocast is on by
+default on CUDA only; bf16=True turns it on for the CPU as well, which on CPUs with AVX-512 BF16
+(AMD Zen 4 here) ran b6c64 9x9 forward passes 1.4-2.3x faster than float32, with logits that
+differ in the second or third significant digit.
 """
 
 from __future__ import annotations
@@ -52,11 +54,12 @@ class TorchEvaluator:
     a mismatched position raises; pass any_size=True to accept every size. The model is moved
     to `device` in place and put in eval mode. On the CPU,
     torch.set_num_threads(threads or physical cores) is applied (a process-wide setting):
-    several worker processes on one machine should each pass threads=1, or split the cores."""
+    several worker processes on one machine should each pass threads=1, or split the cores.
+    bf16: None autocasts to bf16 on CUDA only; True or False force it on or off anywhere."""
 
     def __init__(self, model: nn.Module, config: NetConfig, device: str | torch.device = "cpu",
                  symmetry: str = "none", batch_size: int | None = None,
-                 threads: int | None = None, *, seed: int = 0, bf16: bool = True,
+                 threads: int | None = None, *, seed: int = 0, bf16: bool | None = None,
                  any_size: bool = False):
         if symmetry not in SYMMETRY_MODES:
             raise ValueError(f"symmetry must be one of {SYMMETRY_MODES}, got {symmetry!r}")
@@ -70,7 +73,7 @@ class TorchEvaluator:
         self.batch_size = batch_size
         self.model = model.to(self.device).eval()
         self._rng = np.random.default_rng(seed)
-        self._autocast = self.device.type == "cuda" and bf16
+        self._autocast = self.device.type == "cuda" if bf16 is None else bf16
         if threads is not None or self.device.type == "cpu":
             torch.set_num_threads(threads or physical_cores())
 
@@ -88,6 +91,8 @@ class TorchEvaluator:
 
     def evaluate_outputs(self, features_bchw: np.ndarray) -> EvalOutput:
         size = check_features(features_bchw, self.board_size, self.config.in_planes)
+        if features_bchw.shape[0] == 0:
+            return self._empty(size)
         if self.symmetry == "none":
             return self._run(features_bchw, size)
         if self.symmetry == "random":
@@ -129,36 +134,33 @@ class TorchEvaluator:
     def _run(self, features: np.ndarray, size: int) -> EvalOutput:
         """The network on every position as given, in chunks of batch_size."""
         batch = features.shape[0]
-        chunk = self.batch_size or max(batch, 1)
+        chunk = self.batch_size or batch
         parts: list[EvalOutput] = []
-        autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if self._autocast
+        autocast = (torch.autocast(self.device.type, dtype=torch.bfloat16) if self._autocast
                     else nullcontext())
         with torch.inference_mode(), autocast:
             for start in range(0, batch, chunk):
                 x = torch.from_numpy(np.ascontiguousarray(features[start:start + chunk]))
-                parts.append(self._to_numpy(self.model(x.to(self.device).float()),
-                                            x.shape[0], size))
-        if not parts:
-            return self._to_numpy(None, 0, size)
+                parts.append(self._to_numpy(self.model(x.to(self.device).float()), size))
         if len(parts) == 1:
             return parts[0]
         return EvalOutput(*[None if parts[0][i] is None else np.concatenate([p[i] for p in parts])
                             for i in range(len(EvalOutput._fields))])
 
-    def _to_numpy(self, out, batch: int, size: int) -> EvalOutput:
+    @staticmethod
+    def _to_numpy(out, size: int) -> EvalOutput:
         def convert(t: torch.Tensor | None) -> np.ndarray | None:
             return None if t is None else t.float().cpu().numpy()
 
-        policy = convert(out.policy_logits) if out is not None else None
-        value = convert(out.value) if out is not None else None
+        policy, value = convert(out.policy_logits), convert(out.value)
+        batch = (policy if policy is not None else value).shape[0]
         if policy is None:
             policy = np.zeros((batch, size * size + 1), dtype=np.float32)
         if value is None:
             value = np.zeros(batch, dtype=np.float32)
-        ownership = score = None
-        if out is not None:
-            ownership, score = convert(out.ownership), convert(out.score)
-        elif self.config.ownership or self.config.score:
-            ownership = np.zeros((0, size * size), np.float32) if self.config.ownership else None
-            score = np.zeros(0, np.float32) if self.config.score else None
-        return EvalOutput(policy, value, ownership, score)
+        return EvalOutput(policy, value, convert(out.ownership), convert(out.score))
+
+    def _empty(self, size: int) -> EvalOutput:
+        return EvalOutput(np.zeros((0, size * size + 1), np.float32), np.zeros(0, np.float32),
+                          np.zeros((0, size * size), np.float32) if self.config.ownership else None,
+                          np.zeros(0, np.float32) if self.config.score else None)
