@@ -1,0 +1,81 @@
+"""`goengine gtp`: the engine over GTP on stdin/stdout, for GUIs (Sabaki, Lizzie, GoGui) and
+match tools. Logs go to stderr only. Without --model it searches with random rollouts; with
+--model (a checkpoint written by goengine.nn.checkpoint) it searches with that network."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default=None, help="checkpoint (stem, .json or .safetensors); "
+                        "default: rollout search without a network")
+    parser.add_argument("--visits", type=int, default=None,
+                        help="visits per move (default 10000 with rollouts, 800 with a network); "
+                             "under a time control, a cap only when given")
+    parser.add_argument("--time-per-move", type=float, default=None,
+                        help="seconds per move: the budget without a time control, a cap with one")
+    parser.add_argument("--rules", default="chinese", help="rule set preset (default chinese)")
+    parser.add_argument("--komi", type=float, default=None, help="komi (default: the rules' own)")
+    parser.add_argument("--size", type=int, default=19, help="initial board size (default 19)")
+    parser.add_argument("--resign-threshold", type=float, default=0.05,
+                        help="resign below this win rate (0 never resigns; default 0.05)")
+    parser.add_argument("--threads", type=int, default=None, help="threads for the network (torch)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--log-level", default="INFO", help="stderr log level (default INFO)")
+
+
+def _check(args: argparse.Namespace) -> str | None:
+    from ..coords import MAX_SIZE, MIN_SIZE
+    from ..rules import get_rules
+
+    if args.visits is not None and args.visits < 1:
+        return "--visits must be at least 1"
+    if args.time_per_move is not None and not args.time_per_move > 0:
+        return "--time-per-move must be positive"
+    if not MIN_SIZE <= args.size <= MAX_SIZE:
+        return f"--size must be from {MIN_SIZE} to {MAX_SIZE}"
+    if args.threads is not None and args.threads < 1:
+        return "--threads must be at least 1"
+    try:
+        get_rules(args.rules)
+    except ValueError as e:
+        return str(e)
+    if args.model is not None:
+        stem = args.model
+        for suffix in (".json", ".safetensors"):
+            stem = stem[: -len(suffix)] if stem.endswith(suffix) else stem
+        missing = [p for p in (stem + ".json", stem + ".safetensors") if not os.path.isfile(p)]
+        if missing:
+            return f"--model: {', '.join(missing)} not found"
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(stream=sys.stderr, level=getattr(logging, str(args.log_level).upper(), logging.INFO),
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    problem = _check(args)
+    if problem is not None:
+        print(f"goengine gtp: {problem}", file=sys.stderr)
+        return 2
+    from .engine import Engine, EngineOptions
+    from .server import Server
+
+    options = EngineOptions(model=args.model, visits=args.visits, time_per_move=args.time_per_move,
+                            rules=args.rules, komi=args.komi, size=args.size,
+                            resign_threshold=args.resign_threshold, threads=args.threads, seed=args.seed)
+    engine = Engine(options)
+    if args.threads is not None:
+        try:
+            import numba
+
+            numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
+        except (ImportError, ValueError):
+            pass
+    # Line-buffered text with "\n" endings on every platform.
+    stdin = open(sys.stdin.fileno(), "r", encoding="utf-8", errors="replace", newline=None, closefd=False)
+    stdout = open(sys.stdout.fileno(), "w", encoding="utf-8", newline="\n", closefd=False)
+    return Server(engine, stdin, stdout).serve()

@@ -1,0 +1,149 @@
+"""Analysis commands: lz-analyze, kata-analyze (streaming until the next command arrives),
+lz-genmove_analyze, kata-genmove_analyze (streaming while choosing a move, ending with
+`play <vertex>`), and stop (analysis has already ended when it arrives: it only acknowledges).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Optional
+
+import numpy as np
+
+from ..board import BLACK
+from ..coords import action_of_loc, loc_of_action
+from ..features.state import encode_state
+from ..game import GameState
+from ..search import SearchResult
+from . import args as A
+from .analysis import KATA, LZ, AnalyzeRequest, MoveInfo, kata_line, lz_line, move_infos, parse_analyze_args
+from .commands_play import RESIGN, game_to_move, generate_move
+from .engine import Engine, Stream
+from .ownership import estimate_ownership
+from .protocol import GtpError
+from .thinking import Searcher
+
+
+class _Reporter:
+    """Formats analysis updates for one position."""
+
+    def __init__(self, engine: Engine, kind: str, game: GameState, request: AnalyzeRequest,
+                 allowed: Optional[np.ndarray]):
+        self.engine = engine
+        self.kind = kind
+        self.game = game
+        self.request = request
+        self.allowed = allowed
+        self.searcher: Searcher = engine.searcher()
+        self._scores: dict[int, float] = {}
+        self.ownership: Optional[np.ndarray] = None
+        if kind == KATA and request.ownership:
+            own = estimate_ownership(game, engine.evaluator, engine.options.ownership_playouts, engine.options.seed)
+            self.ownership = own if game.to_play == BLACK else -own
+
+    def line(self, result: SearchResult, first_action: Optional[int] = None) -> str:
+        infos = move_infos(result, self.searcher.child_pv, first_action, self.request.min_moves,
+                           self.request.max_moves, self.allowed)
+        if self.kind == LZ:
+            return lz_line(infos, self.game.size)
+        return kata_line(self._with_score_leads(infos), self.game.size, self.ownership)
+
+    def _with_score_leads(self, infos: list[MoveInfo]) -> list[MoveInfo]:
+        """Score leads from the network's score head, evaluated after each candidate move."""
+        evaluator = self.engine.evaluator
+        if evaluator is None or not getattr(getattr(evaluator, "config", None), "score", False):
+            return infos
+        missing = [m.action for m in infos if m.action not in self._scores]
+        if missing:
+            features = []
+            for action in missing:
+                child = self.game.copy()
+                child.play(loc_of_action(action, self.game.size))
+                features.append(encode_state(child, evaluator.feature_set))
+            out = evaluator.evaluate_outputs(np.stack(features))
+            if out.score is not None and len(out.score) == len(missing):
+                for action, score in zip(missing, out.score):
+                    self._scores[action] = -float(score)  # the child's score is the opponent's
+        return [replace(m, score_lead=self._scores.get(m.action)) for m in infos]
+
+
+def _effective(allowed: Optional[np.ndarray], game: GameState) -> Optional[np.ndarray]:
+    """The allowed moves that are legal; pass alone when none is."""
+    if allowed is None:
+        return None
+    allowed = allowed & game.legal_mask()
+    if not allowed[:-1].any():
+        allowed[-1] = True
+    return allowed
+
+
+def _analyze(kind: str):
+    def handler(engine: Engine, args: tuple) -> Stream:
+        request = parse_analyze_args(args, kind, engine.game.size)
+        searcher = engine.searcher()
+
+        def run(emit) -> None:
+            color = engine.game.to_play if request.color is None else request.color
+            game = game_to_move(engine, color, commit=False)
+            allowed = _effective(request.root_mask(game.to_play, game.size), game)
+            if game.move_number + 2 >= searcher.max_moves:
+                while not engine.input_pending():
+                    time.sleep(0.01)
+                return
+            reporter = _Reporter(engine, kind, game, request, allowed)
+            result = searcher.search(game, allowed=allowed, should_stop=engine.input_pending,
+                                     on_progress=lambda r: emit(reporter.line(r)), progress_every=request.interval)
+            # The tree is full: keep reporting the same result until the controller speaks.
+            last = time.monotonic()
+            while not engine.input_pending():
+                time.sleep(0.01)
+                if request.interval is not None and time.monotonic() - last >= request.interval:
+                    emit(reporter.line(result))
+                    last = time.monotonic()
+            if request.interval is not None:
+                emit(reporter.line(result))
+            if color != engine.game.to_play:
+                searcher.reset()  # the tree belongs to a side that is not to move
+
+        return Stream(run)
+
+    return handler
+
+
+def _genmove_analyze(kind: str):
+    def handler(engine: Engine, args: tuple) -> Stream:
+        if not args:
+            raise GtpError(f"{kind}-genmove_analyze needs a color")
+        color = A.colour(args[0])
+        request = parse_analyze_args(args[1:], kind, engine.game.size)
+        engine.searcher()
+
+        def run(emit) -> None:
+            before = game_to_move(engine, color, commit=False)
+            allowed = _effective(request.root_mask(color, before.size), before)
+            reporter = _Reporter(engine, kind, before, request, allowed)
+            progress = (lambda r: emit(reporter.line(r))) if request.interval is not None else None
+            choice = generate_move(engine, color, allowed=allowed, on_progress=progress,
+                                   progress_every=request.interval)
+            if choice.result is not None and request.interval is not None:
+                first = action_of_loc(choice.loc, before.size) if choice.loc != RESIGN else None
+                emit(reporter.line(choice.result, first))
+            emit(f"play {choice.vertex(before.size)}")
+
+        return Stream(run)
+
+    return handler
+
+
+def stop(engine: Engine, args: tuple) -> str:
+    return ""
+
+
+COMMANDS = {
+    "lz-analyze": _analyze(LZ),
+    "kata-analyze": _analyze(KATA),
+    "lz-genmove_analyze": _genmove_analyze(LZ),
+    "kata-genmove_analyze": _genmove_analyze(KATA),
+    "stop": stop,
+}

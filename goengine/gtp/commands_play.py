@@ -1,0 +1,152 @@
+"""Move generation: genmove, reg_genmove, kgs-genmove_cleanup.
+
+How a move is chosen, in order:
+1. Near the move limit the engine passes (the search cannot look past it).
+2. After the opponent passed, the engine passes when the score with dead stones removed (by
+   the ownership estimate) already wins: that is how games end.
+3. Otherwise it searches (by visits, or by the clock under a time control) and plays the most
+   visited move (or, with a network, the best lower confidence bound).
+4. It resigns when the win rate stayed below the resign threshold for `resign_consecutive`
+   of its moves in a row, never in the first `resign_min_move_fraction` of the board's points.
+During cleanup (kgs-genmove_cleanup) it never resigns, and never passes while the opponent
+still has dead stones on the board.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+
+from ..board import COLOR
+from ..coords import PASS_LOC, loc_of_action, vertex_of_loc
+from ..game import GameState
+from ..search import SearchResult
+from ..search.choice import choose_action
+from . import args as A
+from .engine import Engine
+from .ownership import estimate_ownership
+from .protocol import GtpError
+from .status import classify_stones
+
+RESIGN = -1
+
+
+@dataclass(frozen=True)
+class MoveChoice:
+    loc: int  # a loc, PASS_LOC, or RESIGN
+    result: Optional[SearchResult] = None
+
+    def vertex(self, size: int) -> str:
+        return "resign" if self.loc == RESIGN else vertex_of_loc(self.loc, size)
+
+
+def game_to_move(engine: Engine, color: int, commit: bool) -> GameState:
+    """The game with `color` to move: the engine's own when committing (the colour to play is
+    changed by a setup event when needed, as GTP allows either colour to move), else a copy."""
+    game = engine.game if commit else engine.game.copy()
+    if game.to_play != color:
+        game.setup_stones({}, to_play=color)
+    return game
+
+
+def _status(engine: Engine, game: GameState):
+    ownership = estimate_ownership(game, engine.evaluator, engine.options.ownership_playouts, engine.options.seed)
+    return classify_stones(game, ownership)
+
+
+def _opponent_passed(game: GameState, color: int) -> bool:
+    return bool(game.moves) and game.moves[-1].loc == PASS_LOC and game.moves[-1].color != color
+
+
+def _passing_wins(engine: Engine, game: GameState, color: int) -> bool:
+    margin = game.score(dead=_status(engine, game).dead).margin
+    return margin > 0 if color == 1 else margin < 0
+
+
+def _opponent_dead_stones(engine: Engine, game: GameState, color: int) -> bool:
+    return any(game.board[COLOR, loc] == 3 - color for loc in _status(engine, game).dead)
+
+
+def _choose(engine: Engine, result: SearchResult, allowed: Optional[np.ndarray], size: int) -> int:
+    config = engine.searcher().config
+    if allowed is not None and result.visit_counts[allowed].sum() == 0:
+        legal = np.flatnonzero(allowed & (result.prior > 0))
+        action = int(legal[np.argmax(result.prior[legal])]) if len(legal) else size * size
+    else:
+        action = choose_action(result, 0.0, None, config.use_lcb, config.lcb_min_visit_fraction)
+    return loc_of_action(action, size)
+
+
+def _should_resign(engine: Engine, game: GameState, color: int, result: SearchResult) -> bool:
+    options = engine.options
+    if options.resign_threshold <= 0:
+        return False
+    if result.winrate < options.resign_threshold:
+        engine.low_winrates[color] += 1
+    else:
+        engine.low_winrates[color] = 0
+    too_early = game.move_number < options.resign_min_move_fraction * game.size * game.size
+    return not too_early and engine.low_winrates[color] >= options.resign_consecutive
+
+
+def generate_move(engine: Engine, color: int, *, commit: bool = True, cleanup: bool = False,
+                  allowed: Optional[np.ndarray] = None,
+                  on_progress: Optional[Callable[[SearchResult], None]] = None,
+                  progress_every: Optional[float] = None) -> MoveChoice:
+    """Choose (and with `commit`, play and charge to the clock) a move for `color`."""
+    searcher = engine.searcher()
+    started = engine.received_at
+    game = game_to_move(engine, color, commit)
+    choice = _decide(engine, game, color, cleanup, allowed, on_progress, progress_every, searcher)
+    if commit:
+        if choice.loc != RESIGN:
+            game.play(choice.loc, color)
+        engine.clocks[color].charge(engine.time_settings, time.monotonic() - started)
+    return choice
+
+
+def _decide(engine, game, color, cleanup, allowed, on_progress, progress_every, searcher) -> MoveChoice:
+    size = game.size
+    if game.move_number + 2 >= searcher.max_moves:
+        return MoveChoice(PASS_LOC)
+    if cleanup:
+        if _opponent_dead_stones(engine, game, color):
+            no_pass = game.legal_mask(color)
+            no_pass[-1] = False
+            allowed = no_pass if allowed is None else (allowed & no_pass)
+    elif _opponent_passed(game, color) and (allowed is None or allowed[-1]) and _passing_wins(engine, game, color):
+        return MoveChoice(PASS_LOC)
+    visits, deadline = engine.move_budget(color)
+    result = searcher.search(game, visits=visits, deadline=deadline, allowed=allowed,
+                             on_progress=on_progress, progress_every=progress_every)
+    if not cleanup and _should_resign(engine, game, color, result):
+        return MoveChoice(RESIGN, result)
+    return MoveChoice(_choose(engine, result, allowed, size), result)
+
+
+def genmove(engine: Engine, args: tuple) -> str:
+    A.expect_count(args, 1, usage="genmove COLOR")
+    color = A.colour(args[0])
+    return generate_move(engine, color).vertex(engine.game.size)
+
+
+def reg_genmove(engine: Engine, args: tuple) -> str:
+    A.expect_count(args, 1, usage="reg_genmove COLOR")
+    color = A.colour(args[0])
+    return generate_move(engine, color, commit=False).vertex(engine.game.size)
+
+
+def genmove_cleanup(engine: Engine, args: tuple) -> str:
+    A.expect_count(args, 1, usage="kgs-genmove_cleanup COLOR")
+    color = A.colour(args[0])
+    return generate_move(engine, color, cleanup=True).vertex(engine.game.size)
+
+
+COMMANDS = {
+    "genmove": genmove,
+    "reg_genmove": reg_genmove,
+    "kgs-genmove_cleanup": genmove_cleanup,
+}

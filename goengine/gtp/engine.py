@@ -1,0 +1,248 @@
+"""The GTP engine: its state (the game, the search, the clocks) and the dispatch of commands
+to handler functions.
+
+A handler is `handler(engine, args) -> str | Stream`: `args` the command's arguments (a tuple
+of strings). It returns the success text, raises `GtpError` to answer `? message` (having
+changed nothing), or returns a `Stream` whose `run(emit)` writes lines while it works
+(analysis). Handlers live in the `commands_*.py` modules, each exporting a `COMMANDS` table.
+
+Nothing a command does can crash the engine or leave its board out of step with the
+controller: an unexpected exception is logged (with its traceback) to stderr, answered with
+`?`, and the game is restored to the state before the command.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Union
+
+from ..board import BLACK, WHITE
+from ..game import GameState
+from ..rules import Rules, get_rules
+from .protocol import Command, GtpError, failure, parse_command, stream_header, success
+from .timecontrol import Clock, TimePolicy, TimeSettings
+
+log = logging.getLogger("goengine.gtp")
+
+NAME = "goengine"
+# GUIs read this as `major.minor`: Lizzie refuses engines whose minor number is below 15
+# unless their name starts with "KataGo", so the GTP version is 0.17 whatever the package says.
+VERSION = "0.17"
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Everything the command line sets. `visits` None: the default for the evaluator kind;
+    `komi` None: the rules' default; `resign_threshold` a win rate (<= 0: never resign)."""
+    model: Optional[str] = None
+    visits: Optional[int] = None
+    time_per_move: Optional[float] = None
+    rules: str = "chinese"
+    komi: Optional[float] = None
+    size: int = 19
+    resign_threshold: float = 0.05
+    threads: Optional[int] = None
+    seed: int = 0
+    ownership_playouts: int = 400
+    tree_edges: int = 8_000_000  # room of the search tree (12 bytes an edge)
+    resign_consecutive: int = 2
+    resign_min_move_fraction: float = 0.5  # of the board's points: no resignation before
+    time_policy: TimePolicy = field(default_factory=TimePolicy)
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A reply written while the command works: `run(emit)` calls emit(line) for each line."""
+    run: Callable[[Callable[[str], None]], None]
+
+
+Handler = Callable[["Engine", tuple], Union[str, Stream]]
+
+
+def _load_evaluator(options: EngineOptions):
+    from ..nn import TorchEvaluator  # torch only when a network is asked for
+
+    return TorchEvaluator.from_checkpoint(options.model, any_size=True, threads=options.threads)
+
+
+class Engine:
+    """One GTP session's state. `input_pending()` tells streaming commands that the controller
+    sent more input (the server sets it; in-process callers may leave the default)."""
+
+    def __init__(self, options: EngineOptions = EngineOptions(),
+                 evaluator_loader: Callable[[EngineOptions], object] = _load_evaluator):
+        self.options = options
+        self.rules: Rules = get_rules(options.rules)
+        self.komi_set: Optional[float] = options.komi
+        self.size = options.size
+        self.game = self._new_game()
+        self.time_settings = TimeSettings()
+        self.clocks = {BLACK: Clock(), WHITE: Clock()}
+        self.low_winrates = {BLACK: 0, WHITE: 0}
+        self.evaluator = None
+        self.quit_requested = False
+        self.input_pending: Callable[[], bool] = lambda: True
+        self.received_at: float = time.monotonic()
+        self._evaluator_loader = evaluator_loader
+        self._searcher = None  # a thinking.Searcher, built on first use
+        self._warmup_thread: Optional[threading.Thread] = None
+        self._ready = threading.Event()
+        self._startup_error: Optional[str] = None
+        self.handlers: dict[str, Handler] = {}
+        from . import (commands_analysis, commands_core, commands_play, commands_records, commands_rules,
+                       commands_scoring, commands_time)
+        for module in (commands_core, commands_play, commands_records, commands_scoring, commands_time,
+                       commands_rules, commands_analysis):
+            self.handlers.update(module.COMMANDS)
+
+    # --- the game ----------------------------------------------------------------------------
+
+    @property
+    def komi(self) -> float:
+        return self.rules.default_komi if self.komi_set is None else self.komi_set
+
+    def max_moves(self, size: int) -> int:
+        return 4 * size * size
+
+    def _new_game(self) -> GameState:
+        return GameState(self.size, komi=self.komi, rules=self.rules, max_moves=self.max_moves(self.size))
+
+    def clear_board(self) -> None:
+        self.game = self._new_game()
+        self.low_winrates = {BLACK: 0, WHITE: 0}
+        self.clocks = {c: Clock.start(self.time_settings) for c in (BLACK, WHITE)}
+        if self._searcher is not None:
+            self._searcher.reset()
+
+    def set_game(self, game: GameState) -> None:
+        """Adopt a game built elsewhere (loadsgf, a change of rules)."""
+        self.size = game.size
+        self.game = game
+        self.game.max_moves = self.max_moves(game.size)
+        self.low_winrates = {BLACK: 0, WHITE: 0}
+        if self._searcher is not None:
+            self._searcher.reset()
+
+    # --- the search --------------------------------------------------------------------------
+
+    def start_warmup(self) -> None:
+        """Load the network (if any) and compile or load the numba kernels in the background,
+        so that the first genmove does not wait and `name` is answered at once."""
+        if self._warmup_thread is None:
+            self._warmup_thread = threading.Thread(target=self._warm_up, name="gtp-warmup", daemon=True)
+            self._warmup_thread.start()
+
+    def _warm_up(self) -> None:
+        try:
+            from .thinking import SearchSettings, Searcher
+            if self.options.model is not None:
+                self.evaluator = self._evaluator_loader(self.options)
+            from .ownership import rollout_ownership
+            from .status import classify_stones
+            game = GameState(5)
+            Searcher(5, self.evaluator, SearchSettings(visits=16)).search(game, visits=16)
+            classify_stones(game, rollout_ownership(game, 4))
+        except Exception as e:  # reported to every command that needs the search
+            self._startup_error = f"{type(e).__name__}: {e}"
+            log.error("start-up failed:\n%s", traceback.format_exc())
+        finally:
+            self._ready.set()
+
+    @property
+    def startup_error(self) -> Optional[str]:
+        return self._startup_error
+
+    def wait_ready(self) -> None:
+        if self._warmup_thread is None:
+            self._warmup_thread = threading.current_thread()
+            self._warm_up()
+        self._ready.wait()
+        if self._startup_error is not None:
+            raise GtpError(f"engine failed to start: {self._startup_error}")
+
+    def searcher(self):
+        """The search (a thinking.Searcher) for the current board size, built on first use."""
+        from .thinking import SearchSettings, Searcher
+
+        self.wait_ready()
+        if self._searcher is None or self._searcher.size != self.game.size:
+            self._searcher = None  # free the old trees first
+            settings = SearchSettings(visits=self.options.visits, seed=self.options.seed,
+                                      tree_edges=self.options.tree_edges)
+            self._searcher = Searcher(self.game.size, self.evaluator, settings,
+                                      max_moves=self.max_moves(self.game.size))
+        return self._searcher
+
+    def move_budget(self, color: int) -> tuple[Optional[int], Optional[float]]:
+        """(visit limit, deadline) for a move of `color` that the controller asked for at
+        `received_at`. Under a time control visits are limited only when set explicitly."""
+        searcher = self.searcher()
+        seconds = self.options.time_policy.budget(self.time_settings, self.clocks[color], self.game.size,
+                                                  self.game.move_number)
+        if self.options.time_per_move is not None:
+            seconds = self.options.time_per_move if seconds is None else min(seconds, self.options.time_per_move)
+        visits: Optional[int] = searcher.default_visits
+        if seconds is not None and self.options.visits is None:
+            visits = None
+        deadline = None if seconds is None else self.received_at + seconds
+        return visits, deadline
+
+    # --- commands ----------------------------------------------------------------------------
+
+    def execute(self, command: Command, write: Callable[[str], None], received_at: Optional[float] = None) -> None:
+        """Run one command and write its whole reply."""
+        self.received_at = time.monotonic() if received_at is None else received_at
+        if not command.name:
+            write(failure(command.id, "missing command name"))
+            return
+        handler = self.handlers.get(command.name)
+        if handler is None:
+            write(failure(command.id, "unknown command"))
+            return
+        saved = (self.game.copy(), self.size, self.rules, self.komi_set)
+        try:
+            reply = handler(self, command.args)
+        except GtpError as e:
+            write(failure(command.id, e.message))
+            return
+        except Exception as e:
+            log.error("command %r failed:\n%s", command, traceback.format_exc())
+            self._restore(saved)
+            write(failure(command.id, f"internal error: {type(e).__name__}: {e}"))
+            return
+        if not isinstance(reply, Stream):
+            write(success(command.id, reply))
+            return
+        write(stream_header(command.id))
+
+        def emit(line: str) -> None:
+            text = " ".join(line.split())
+            if text:
+                write(text + "\n")
+
+        try:
+            reply.run(emit)
+        except Exception:
+            log.error("command %r failed while streaming:\n%s", command, traceback.format_exc())
+            self._restore(saved)
+        write("\n")
+
+    def _restore(self, saved) -> None:
+        game, self.size, self.rules, self.komi_set = saved
+        self.game = game
+        if self._searcher is not None:
+            self._searcher.reset()
+
+    def handle_line(self, raw: str) -> str:
+        """The full reply to one input line ("" for an empty or comment line): for tests and
+        embedding without a process."""
+        command = parse_command(raw)
+        if command is None:
+            return ""
+        out: list[str] = []
+        self.execute(command, out.append)
+        return "".join(out)

@@ -1,0 +1,206 @@
+"""Searching a position for GTP: the player (rollout MCTS, or MCTS with a network) plus a
+search loop bounded by visits and by a wall-clock deadline.
+
+The search runs in chunks of simulations sized from the measured speed (about `CHUNK_SECONDS`
+each), so it can stop at a deadline, report progress (analysis lines) between chunks, and stop
+when the GUI sends the next command. The tree is reused from move to move where the game went
+on from the searched position, and never grows past its preallocated room: the loop stops
+early rather than let the search discard its tree.
+
+Times are `time.monotonic()` seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+
+from ..game import GameState
+from ..players import MCTSPlayer
+from ..search import SearchConfig, SearchResult
+from ..search.tree import (ACTION, CHILD, EDGE_COUNT, EDGE_START, EXPANDED, NUM_EDGES, NUM_NODES, ROOT, STATE,
+                           VISITS, compact)
+from .root_restriction import restrict_root
+
+CHUNK_SECONDS = 0.05
+# Edges the tree may hold (12 bytes each): bounds the simulations one search can keep.
+EDGE_BUDGET = 8_000_000
+DEFAULT_ROLLOUT_VISITS = 10_000
+DEFAULT_NETWORK_VISITS = 800
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """How the engine searches. `visits` None: the default for the evaluator kind."""
+    visits: Optional[int] = None
+    seed: int = 0
+    tree_edges: int = EDGE_BUDGET
+    # Classical UCT behaviour for rollouts: a strongly negative FPU reduction gives every
+    # unvisited child a high first value, so each move gets a rollout before any gets a second
+    # (with the network default, one lucky rollout at a node starves all its siblings).
+    rollout_c_puct: float = 3.0
+    rollout_fpu_reduction: float = -100.0
+
+    def default_visits(self, has_network: bool) -> int:
+        if self.visits is not None:
+            return self.visits
+        return DEFAULT_NETWORK_VISITS if has_network else DEFAULT_ROLLOUT_VISITS
+
+
+def capacity(size: int, visits: int, tree_edges: int = EDGE_BUDGET) -> int:
+    """Simulations one search may hold: the visit limit, and more for time-limited search as
+    far as the edge budget allows (nodes are twice this, for tree reuse)."""
+    actions = size * size + 1
+    per_node = actions if size <= 9 else actions // 2 + 1
+    return max(visits, tree_edges // (2 * per_node))
+
+
+def search_config(size: int, visits: int, has_network: bool, settings: SearchSettings) -> SearchConfig:
+    room = capacity(size, visits, settings.tree_edges)
+    if has_network:
+        return SearchConfig(num_simulations=room, tree_memory_factor=2, leaves_per_tree=8)
+    return SearchConfig(num_simulations=room, tree_memory_factor=2, leaves_per_tree=1, rollout_lambda=1.0,
+                        puct="constant", c_puct=settings.rollout_c_puct,
+                        fpu_reduction=settings.rollout_fpu_reduction,
+                        fpu_root_reduction=settings.rollout_fpu_reduction)
+
+
+class Searcher:
+    """The search for one board size. `evaluator` None: rollouts with uniform priors."""
+
+    def __init__(self, size: int, evaluator=None, settings: SearchSettings = SearchSettings(),
+                 max_moves: Optional[int] = None):
+        self.size = size
+        self.evaluator = evaluator
+        self.settings = settings
+        self.default_visits = settings.default_visits(evaluator is not None)
+        self.config = search_config(size, self.default_visits, evaluator is not None, settings)
+        self.player = MCTSPlayer(self.config, size, evaluator, seed=settings.seed, allow_resign=False,
+                                 max_moves=max_moves)
+        self.max_moves = self.player.search.max_moves
+        nodes = self.player.search.trees.node_i.shape[2]
+        self._compact_scratch = (np.zeros(nodes, np.int64), np.zeros(nodes, np.int64))
+        self._min_chunk = 8 if evaluator is not None else 16
+        self._rate = 0.0  # simulations per second, measured
+        self._signature: Optional[tuple] = None
+
+    # --- tree bookkeeping ----------------------------------------------------------------------
+
+    def reset(self) -> None:
+        self.player.new_game()
+        self._signature = None
+
+    def _room_for(self, sims: int) -> bool:
+        t = self.player.search.trees
+        return (t.counts[0, NUM_NODES] + sims + 1 <= t.node_i.shape[2]
+                and t.counts[0, NUM_EDGES] + (sims + 1) * self.player.search.num_actions <= t.edge_i.shape[2])
+
+    def _compact_if_crowded(self) -> None:
+        t = self.player.search.trees
+        if t.counts[0, NUM_NODES] > t.node_i.shape[2] // 2:
+            compact(t.node_i, t.node_f, t.edge_i, t.edge_p, t.counts, 0, *self._compact_scratch)
+
+    def _prepare(self, game: GameState, restricted: bool) -> GameState:
+        """The game the search starts from, after discarding a tree that cannot be reused."""
+        # The player reuses its tree by comparing move lists; setup stones (handicap, a colour
+        # to play changed by genmove) and restricted roots are invisible to that comparison.
+        signature = (game.history_len - game.move_number, game.to_play)
+        if self._signature is None or signature[0] != self._signature[0] or game.consecutive_passes >= 2:
+            self.player.new_game()
+        self._signature = None if restricted else signature
+        if restricted:
+            self.player.new_game()
+        if game.consecutive_passes >= 2:
+            # Both players passed but the controller wants another move (cleanup): search as
+            # if the game went on, or every line would end at once.
+            game = game.copy()
+            game.consecutive_passes = 0
+        return game
+
+    # --- the search ---------------------------------------------------------------------------
+
+    def search(self, game: GameState, visits: Optional[int] = None, deadline: Optional[float] = None,
+               allowed: Optional[np.ndarray] = None, should_stop: Optional[Callable[[], bool]] = None,
+               on_progress: Optional[Callable[[SearchResult], None]] = None,
+               progress_every: Optional[float] = None) -> SearchResult:
+        """Search until the root has `visits` visits (None: as many as the tree holds), the
+        deadline passes, or `should_stop()` says so; a first chunk is always searched.
+        `allowed` (bool[N*N+1]) restricts the root's moves. `on_progress(result)` is called
+        every `progress_every` seconds."""
+        start = time.monotonic()
+        root_game = self._prepare(game, restricted=allowed is not None)
+        player = self.player
+        result: Optional[SearchResult] = None
+        if allowed is not None:
+            result = player.analyse(root_game, 1)
+            restrict_root(player.search, 0, allowed)
+        chunk_seconds = CHUNK_SECONDS if progress_every is None else min(CHUNK_SECONDS, progress_every / 2)
+        next_report = start + progress_every if progress_every is not None else None
+        first = True
+        while True:
+            now = time.monotonic()
+            done = 0 if result is None else result.num_simulations
+            if not first:
+                if (deadline is not None and now >= deadline) or (visits is not None and done >= visits):
+                    break
+                if should_stop is not None and should_stop():
+                    break
+            chunk = self._min_chunk if self._rate <= 0 else max(self._min_chunk, int(self._rate * chunk_seconds))
+            if deadline is not None and self._rate > 0 and not first:
+                chunk = min(chunk, max(1, int(self._rate * (deadline - now))))
+            if visits is not None:
+                chunk = min(chunk, max(1, visits - done))
+            if not self._room_for(chunk):
+                if first:
+                    self._compact_if_crowded()
+                if not self._room_for(chunk):
+                    chunk = max(1, chunk // 4)
+                    if not self._room_for(chunk):
+                        if result is None:
+                            self.reset()
+                            continue
+                        break
+            began = time.perf_counter()
+            result = player.analyse(root_game, chunk)
+            elapsed = time.perf_counter() - began
+            if elapsed > 0:
+                measured = chunk / elapsed
+                self._rate = measured if self._rate <= 0 else 0.5 * self._rate + 0.5 * measured
+            if first:
+                self._compact_if_crowded()
+                first = False
+            if on_progress is not None and next_report is not None and time.monotonic() >= next_report:
+                on_progress(result)
+                next_report = time.monotonic() + progress_every
+        assert result is not None
+        return result
+
+    def child_pv(self, action: int, max_len: int = 32, min_visits: int = 2) -> list[int]:
+        """The principal variation through a root action after the last search: `action`,
+        then the most visited child at each node while it has at least `min_visits` visits
+        (a single visit is one rollout: noise, and with uniform priors the first legal move)."""
+        t = self.player.search.trees
+        node_i, edge_i = t.node_i[0], t.edge_i[0]
+        pv = [action]
+        node = self._child(node_i, edge_i, int(t.counts[0, ROOT]), action)
+        while node >= 0 and len(pv) < max_len and node_i[STATE, node] == EXPANDED:
+            start, count = int(node_i[EDGE_START, node]), int(node_i[EDGE_COUNT, node])
+            children = edge_i[CHILD, start:start + count]
+            visits = np.where(children >= 0, node_i[VISITS, np.maximum(children, 0)], 0)
+            if count == 0 or visits.max() < min_visits:
+                break
+            best = int(np.argmax(visits))
+            pv.append(int(edge_i[ACTION, start + best]))
+            node = int(children[best])
+        return pv
+
+    @staticmethod
+    def _child(node_i: np.ndarray, edge_i: np.ndarray, node: int, action: int) -> int:
+        if node_i[STATE, node] != EXPANDED:
+            return -1
+        start, count = int(node_i[EDGE_START, node]), int(node_i[EDGE_COUNT, node])
+        hits = np.flatnonzero(edge_i[ACTION, start:start + count] == action)
+        return int(edge_i[CHILD, start + hits[0]]) if len(hits) else -1
