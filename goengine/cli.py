@@ -11,6 +11,7 @@ import sys
 # name -> (module, one-line help). Each module defines `add_arguments(parser)` and `run(args)`.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("goengine.demo", "play a game between two built-in players and print it"),
+    "gtp": ("goengine.gtp.cli", "play over GTP on stdin/stdout (for Sabaki, Lizzie, GoGui, match tools)"),
 }
 
 
