@@ -12,6 +12,8 @@ import sys
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("goengine.demo", "play a game between two built-in players and print it"),
     "gtp": ("goengine.gtp.cli", "play over GTP on stdin/stdout (for Sabaki, Lizzie, GoGui, match tools)"),
+    "match": ("selfplay.match_cli", "play a match between two players (networks, built-ins, GTP engines)"),
+    "ratings": ("selfplay.ratings_cli", "Bradley-Terry ratings of the players in match ledgers"),
 }
 
 

@@ -1,0 +1,407 @@
+"""Matches between two players: `play_match(a, b, config) -> MatchResult`.
+
+Games. Game i (0-based) gets its own seed, derived from (config.seed, i); A plays Black in the
+even games and White in the odd ones. Games 2k and 2k+1 start from the same opening: k-th SGF
+file of `opening_sgf_dir` (its main-line moves), or a number of random moves drawn uniformly from
+`opening_moves` (inclusive range), each uniform over the legal moves that fill no own eye, from
+a generator seeded by (config.seed, k). Deterministic engines need this to play more than one
+distinct game per colour.
+
+Lockstep. Up to `parallel` games run at once. At each step, each side moves in all the games
+where it is to move: a network side with one batched search over all of them (one network call
+per search step), an external engine with one process per game, thinking concurrently. Games
+are independent of their slot and of the games beside them, so a match gives the same games
+whatever `parallel` is.
+
+Endings. Two passes (or the move limit, 3 N^2 moves by default) end a game, scored by our own
+area scoring of the board as it stands (players must capture dead stones themselves; give GNU Go
+`--capture-all-dead`). A resignation decides the game. An external engine that crashes, times
+out, answers a command with failure or plays an illegal move forfeits (SGF result "B+F"/"W+F",
+reason kept) and the next game starts a fresh process. An external engine's own `final_score`
+is recorded beside our score.
+
+Output. Each finished game is saved as SGF in `sgf_dir` (atomically) and appended to the ledger
+(`selfplay.ledger`); `progress(game, match)` is called after each. With `sprt` set the match
+stops as soon as the test decides (`selfplay.match_stats`); games in flight then are abandoned
+and not recorded.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from goengine.board import BLACK, WHITE
+from goengine.game import GameState, IllegalMove, Move
+from goengine.search import SearchConfig
+
+from . import match_stats as stats
+from .ledger import append_record, default_ledger_path
+from .players_spec import PlayerSpec, as_spec
+from .sides import Side, SideSettings, make_side, random_move
+
+
+@dataclass(frozen=True)
+class MatchConfig:
+    games: int = 100
+    size: int = 9
+    komi: float = 7.5
+    rules: str = "chinese"
+    visits: int = 200                         # simulations per move of internal search players
+    seed: int = 0
+    sgf_dir: Optional[str] = None
+    sprt: Optional[tuple[float, float]] = None  # (elo0, elo1)
+    alpha: float = 0.05
+    beta: float = 0.05
+    opening_moves: tuple[int, int] = (0, 2)   # random opening moves per game pair, inclusive
+    opening_sgf_dir: Optional[str] = None     # or openings from SGF files (main lines)
+    move_timeout: float = 60.0                # seconds per genmove of an external engine
+    setup_timeout: float = 30.0               # seconds for its other commands
+    parallel: int = 0                         # concurrent games; 0 = automatic
+    max_moves: Optional[int] = None           # default 3 * N * N
+    search: SearchConfig = field(default_factory=SearchConfig)  # base settings; visits override
+    allow_resign: bool = True
+    resign_consecutive: int = 2
+    engine_score: bool = True                 # ask external engines for final_score
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        if self.games < 1:
+            raise ValueError("a match needs at least one game")
+        lo, hi = self.opening_moves
+        if not 0 <= lo <= hi:
+            raise ValueError(f"opening_moves must be (low, high) with 0 <= low <= high, got {self.opening_moves}")
+        if self.sprt is not None:
+            stats.Sprt(self.sprt[0], self.sprt[1], self.alpha, self.beta)  # validates
+
+    @property
+    def move_limit(self) -> int:
+        return self.max_moves if self.max_moves is not None else 3 * self.size * self.size
+
+    def parallel_for(self, a: PlayerSpec, b: PlayerSpec) -> int:
+        if self.parallel > 0:
+            return min(self.parallel, self.games)
+        if a.external or b.external:
+            return min(self.games, os.cpu_count() or 1)
+        return min(self.games, 32)
+
+
+@dataclass(frozen=True)
+class GameResult:
+    index: int
+    seed: int
+    black: str
+    white: str
+    winner: int                 # BLACK, WHITE, or 0 for a draw
+    result: str                 # SGF RE: "B+3.5", "W+R", "B+F", "0"
+    reason: str                 # "score", "move limit", "resign", "forfeit: <why>"
+    score: Optional[float]      # Black minus White (komi included), None if not scored
+    moves: int
+    engine_score: dict[str, str] = field(default_factory=dict)
+    sgf: Optional[str] = None
+    move_locs: tuple[int, ...] = ()   # every move played, opening included (locs; 0 = pass)
+
+    @property
+    def winner_name(self) -> Optional[str]:
+        return self.black if self.winner == BLACK else self.white if self.winner == WHITE else None
+
+    def points_for(self, name: str) -> float:
+        """1 for a win of `name`, 0.5 for a draw, 0 for a loss."""
+        return 0.5 if self.winner == 0 else 1.0 if self.winner_name == name else 0.0
+
+
+@dataclass
+class MatchResult:
+    """The games of a match (ordered by index) and their statistics from A's point of view."""
+    player_a: str
+    player_b: str
+    config: MatchConfig
+    games: list[GameResult] = field(default_factory=list)
+    sprt_llr: Optional[float] = None
+    sprt_decision: Optional[str] = None  # "H1", "H0" or None
+
+    @property
+    def wins(self) -> int:
+        return sum(1 for g in self.games if g.winner != 0 and self._a_won(g))
+
+    @property
+    def draws(self) -> int:
+        return sum(1 for g in self.games if g.winner == 0)
+
+    @property
+    def losses(self) -> int:
+        return len(self.games) - self.wins - self.draws
+
+    @staticmethod
+    def _colour_of(g: GameResult, side: int) -> int:
+        """The colour side 0 (A) or 1 (B) played in game g: A is Black in even games."""
+        return BLACK if (g.index + side) % 2 == 0 else WHITE
+
+    def _a_won(self, g: GameResult) -> bool:
+        return g.winner == self._colour_of(g, 0)
+
+    @property
+    def forfeits(self) -> int:
+        return sum(1 for g in self.games if g.reason.startswith("forfeit"))
+
+    @property
+    def score(self) -> float:
+        return stats.score_of(self.wins, self.draws, self.losses)
+
+    @property
+    def score_interval(self) -> tuple[float, float]:
+        return stats.wilson_interval(self.wins, self.draws, self.losses)
+
+    @property
+    def elo(self) -> tuple[float, float, float]:
+        """(elo, low, high) of A over B, 95%."""
+        return stats.elo_interval(self.wins, self.draws, self.losses)
+
+    def table(self) -> str:
+        n = len(self.games)
+        lo, hi = self.score_interval
+        elo, elo_lo, elo_hi = self.elo
+        lines = [
+            f"{self.player_a} vs {self.player_b}: {n} games "
+            f"({self.config.size}x{self.config.size}, {self.config.rules}, komi {self.config.komi:g}, "
+            f"{self.config.visits} visits)",
+            f"  {'player':<28}{'wins':>6}{'losses':>8}{'draws':>7}{'as black':>10}{'as white':>10}",
+        ]
+        for side, name in enumerate((self.player_a, self.player_b)):
+            won_black = sum(1 for g in self.games if self._colour_of(g, side) == BLACK == g.winner)
+            won_white = sum(1 for g in self.games if self._colour_of(g, side) == WHITE == g.winner)
+            won = won_black + won_white
+            lost = len(self.games) - self.draws - won
+            lines.append(f"  {name[:27]:<28}{won:>6}{lost:>8}{self.draws:>7}{won_black:>10}{won_white:>10}")
+        lines.append(f"  score of {self.player_a}: {100 * self.score:.1f}% "
+                     f"(95% {100 * lo:.1f}% .. {100 * hi:.1f}%, Wilson)" if n else "  no games")
+        if n:
+            lines.append(f"  Elo {self.player_a} - {self.player_b}: {format_elo(elo)} "
+                         f"(95% {format_elo(elo_lo)} .. {format_elo(elo_hi)})")
+        reasons: dict[str, int] = {}
+        for g in self.games:
+            key = "forfeit" if g.reason.startswith("forfeit") else g.reason
+            reasons[key] = reasons.get(key, 0) + 1
+        if reasons:
+            lines.append("  endings: " + ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())))
+        if self.config.sprt is not None:
+            lower, upper = stats.sprt_bounds(self.config.alpha, self.config.beta)
+            verdict = {"H1": f"H1 accepted: {self.player_a} is at least {self.config.sprt[1]:g} Elo stronger",
+                       "H0": f"H0 accepted: {self.player_a} is at most {self.config.sprt[0]:g} Elo stronger",
+                       None: "undecided"}[self.sprt_decision]
+            lines.append(f"  SPRT({self.config.sprt[0]:g}, {self.config.sprt[1]:g}): LLR "
+                         f"{self.sprt_llr if self.sprt_llr is not None else float('nan'):.2f} "
+                         f"(bounds {lower:.2f}, {upper:.2f}): {verdict}")
+        return "\n".join(lines)
+
+
+def format_elo(x: float) -> str:
+    return f"{round(x):+d}" if math.isfinite(x) else ("+inf" if x > 0 else "-inf")
+
+
+def game_seed(seed: int, index: int) -> int:
+    return int(np.random.SeedSequence([seed, index]).generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")[:40] or "player"
+
+
+def load_sgf_openings(folder: str | os.PathLike, size: int) -> list[list[Move]]:
+    """The main-line moves of every *.sgf in `folder` (sorted by name), for games of `size`."""
+    from goengine.sgf import read_sgf
+    paths = sorted(p for p in Path(folder).glob("*.sgf") if not p.name.startswith("."))
+    if not paths:
+        raise ValueError(f"no .sgf files in {folder}")
+    openings = []
+    for path in paths:
+        record = read_sgf(path)
+        if record.size != size:
+            raise ValueError(f"{path} is a {record.size}x{record.size} game, the match is {size}x{size}")
+        if record.setup.stones or any(not isinstance(e, Move) for e in record.events):
+            raise ValueError(f"{path} has setup stones; an opening must be moves only")
+        openings.append(record.moves)
+    return openings
+
+
+class _Match:
+    """The state of one running match (see play_match)."""
+
+    def __init__(self, spec_a: PlayerSpec, spec_b: PlayerSpec, config: MatchConfig,
+                 progress: Optional[Callable[[GameResult, MatchResult], None]], ledger: Optional[Path]):
+        self.a, self.b, self.config = spec_a, spec_b, config
+        self.progress, self.ledger = progress, ledger
+        self.result = MatchResult(spec_a.name, spec_b.name, config)
+        self.sprt = stats.Sprt(config.sprt[0], config.sprt[1], config.alpha, config.beta) if config.sprt else None
+        self.openings = load_sgf_openings(config.opening_sgf_dir, config.size) if config.opening_sgf_dir else None
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S")
+        self.match_id = f"{stamp}-{_safe(spec_a.name)}-vs-{_safe(spec_b.name)}-s{config.seed}"
+        if config.sgf_dir:
+            Path(config.sgf_dir).mkdir(parents=True, exist_ok=True)
+        self.settings = SideSettings(size=config.size, komi=config.komi, max_moves=config.move_limit,
+                                     search=config.search.with_(num_simulations=config.visits),
+                                     allow_resign=config.allow_resign,
+                                     resign_consecutive=config.resign_consecutive,
+                                     move_timeout=config.move_timeout, setup_timeout=config.setup_timeout,
+                                     engine_score=config.engine_score, device=config.device)
+
+    def _new_game(self, index: int) -> GameState:
+        c = self.config
+        game = GameState(c.size, komi=c.komi, rules=c.rules, max_moves=c.move_limit)
+        pair = index // 2
+        if self.openings is not None:
+            for move in self.openings[pair % len(self.openings)]:
+                game.play(move.loc, move.color)
+        else:
+            rng = np.random.default_rng([c.seed, pair, 0x0BE7])
+            lo, hi = c.opening_moves
+            for _ in range(int(rng.integers(lo, hi + 1))):
+                game.play(random_move(game, rng))
+        return game
+
+    def run(self) -> MatchResult:
+        c = self.config
+        parallel = c.parallel_for(self.a, self.b)
+        sides: list[Side] = []
+        try:
+            sides.append(make_side(self.a, self.settings, parallel))
+            sides.append(make_side(self.b, self.settings, parallel))
+            self._loop(sides, parallel)
+        finally:
+            for side in sides:
+                side.close()
+        self.result.games.sort(key=lambda g: g.index)
+        return self.result
+
+    def _loop(self, sides: list[Side], parallel: int) -> None:
+        c = self.config
+        slots: list[Optional[tuple[int, GameState, int]]] = [None] * parallel  # (index, game, seed)
+        next_index = 0
+        while True:
+            if self.result.sprt_decision is None:
+                for s in range(parallel):
+                    if slots[s] is None and next_index < c.games:
+                        slots[s] = self._start(sides, s, next_index)
+                        next_index += 1
+            else:
+                slots = [None] * parallel  # decided: games in flight are abandoned
+            active = [s for s in range(parallel) if slots[s] is not None]
+            if not active:
+                return
+            # Side 0 (A) plays Black in even games. External sides start first so that their
+            # engines think while an internal side computes.
+            to_move = {0: [], 1: []}
+            for s in active:
+                index, game, _ = slots[s]
+                to_move[self._side_of(index, game.to_play)].append(s)
+            order = sorted((k for k in (0, 1) if to_move[k]), key=lambda k: not sides[k].external)
+            pending = {k: sides[k].begin(to_move[k], [slots[s][1] for s in to_move[k]]) for k in order}
+            replies = {}
+            for k in sorted(pending, key=lambda k: sides[k].external):
+                replies[k] = pending[k]()
+            for k, reply_list in replies.items():
+                for s, reply in zip(to_move[k], reply_list):
+                    if self._apply(sides, s, slots[s], reply):
+                        slots[s] = None
+
+    @staticmethod
+    def _side_of(index: int, colour: int) -> int:
+        a_colour = BLACK if index % 2 == 0 else WHITE
+        return 0 if colour == a_colour else 1
+
+    def _start(self, sides: list[Side], slot: int, index: int) -> tuple[int, GameState, int]:
+        seed = game_seed(self.config.seed, index)
+        game = self._new_game(index)
+        for k, side in enumerate(sides):
+            side.start_game(slot, game, seed + k)
+        return index, game, seed
+
+    def _apply(self, sides: list[Side], slot: int, entry: tuple[int, GameState, int], reply) -> bool:
+        """Play a reply; True when the game is over (and recorded)."""
+        index, game, seed = entry
+        mover = game.to_play
+        if reply.forfeit is not None:
+            return self._finish(sides, slot, entry, winner=3 - mover, reason=f"forfeit: {reply.forfeit}",
+                                result=("B" if mover == WHITE else "W") + "+F")
+        if reply.resign:
+            game.resign(mover)
+            return self._finish(sides, slot, entry, winner=3 - mover, reason="resign", result=game.result_string())
+        try:
+            game.play(reply.loc)
+        except IllegalMove as e:
+            return self._finish(sides, slot, entry, winner=3 - mover, reason=f"forfeit: {e}",
+                                result=("B" if mover == WHITE else "W") + "+F")
+        if not game.is_over:
+            return False
+        reason = "score" if game.consecutive_passes >= 2 else "move limit"
+        return self._finish(sides, slot, entry, winner=game.winner(), reason=reason,
+                            result=game.result_string(), score=float(game.score().margin))
+
+    def _finish(self, sides, slot, entry, *, winner: int, reason: str, result: str,
+                score: Optional[float] = None) -> bool:
+        index, game, seed = entry
+        c = self.config
+        names = (self.a.name, self.b.name) if index % 2 == 0 else (self.b.name, self.a.name)
+        engine_score = {}
+        for side in sides:
+            text = side.end_game(slot, game, scored=score is not None)
+            if text:
+                engine_score[side.name] = text
+        sgf_path = None
+        if c.sgf_dir:
+            from goengine.sgf import write_sgf
+            sgf_path = str(Path(c.sgf_dir) / f"{self.match_id}-{index:04d}.sgf")
+            comment = reason + "".join(f"; {k} final_score {v}" for k, v in engine_score.items())
+            write_sgf(game, sgf_path, black=names[0], white=names[1], result=result, comment=comment,
+                      GN=f"{self.match_id} game {index}",
+                      DT=datetime.date.today().isoformat())
+        game_result = GameResult(index=index, seed=seed, black=names[0], white=names[1], winner=winner,
+                                 result=result, reason=reason, score=score, moves=game.move_number,
+                                 engine_score=engine_score, sgf=sgf_path,
+                                 move_locs=tuple(m.loc for m in game.moves))
+        self.result.games.append(game_result)
+        if self.ledger is not None:
+            append_record(self.ledger, self._ledger_record(game_result))
+        if self.sprt is not None:
+            r = self.result
+            r.sprt_llr = self.sprt.llr(r.wins, r.draws, r.losses)
+            r.sprt_decision = self.sprt.decide(r.sprt_llr)
+        if self.progress is not None:
+            self.progress(game_result, self.result)
+        return True
+
+    def _ledger_record(self, g: GameResult) -> dict[str, Any]:
+        c = self.config
+        return {
+            "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "match": self.match_id, "game": g.index, "black": g.black, "white": g.white,
+            "result": g.result, "winner": g.winner_name, "score": g.score,
+            "engine_score": g.engine_score or None, "size": c.size, "komi": c.komi, "rules": c.rules,
+            "visits": c.visits, "moves": g.moves, "seed": g.seed, "reason": g.reason, "sgf": g.sgf,
+        }
+
+
+def default_ledger(a: PlayerSpec, b: PlayerSpec) -> Optional[Path]:
+    """The ledger of the training run either player comes from, if any."""
+    for spec in (a, b):
+        if spec.run_dir is not None:
+            return default_ledger_path(spec.run_dir)
+    return None
+
+
+def play_match(a: Any, b: Any, config: MatchConfig,
+               progress: Optional[Callable[[GameResult, MatchResult], None]] = None,
+               ledger: str | os.PathLike | None = None) -> MatchResult:
+    """Play a match of A against B. `a` and `b`: spec strings (`selfplay.players_spec`),
+    PlayerSpecs (e.g. `network_player(evaluator, name)` for networks already built), Evaluators
+    (MCTS with them) or player objects. `ledger`: a JSONL path to append every game to (None:
+    no ledger). Returns every finished game and the statistics."""
+    spec_a, spec_b = as_spec(a), as_spec(b)
+    return _Match(spec_a, spec_b, config, progress, Path(ledger) if ledger is not None else None).run()

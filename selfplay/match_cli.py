@@ -1,0 +1,93 @@
+"""`goengine match A B`: play a match, print a line per game and the result table.
+
+Players are specs (`selfplay.players_spec`): random, rollout-mcts, a checkpoint path,
+RUN:MODEL_ID, RUN:best, policy:NET, gtp:COMMAND, each optionally NAME=SPEC.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .match import GameResult, MatchConfig, MatchResult, default_ledger, format_elo, play_match
+from .players_spec import PlayerSpecError, parse_player
+
+
+def _pair(text: str) -> tuple[float, float]:
+    parts = text.replace(" ", "").split(",")
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(f"expected ELO0,ELO1, got {text!r}")
+    try:
+        return float(parts[0]), float(parts[1])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected two numbers ELO0,ELO1, got {text!r}") from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("a", metavar="A", help="first player (plays Black in even games)")
+    parser.add_argument("b", metavar="B", help="second player")
+    parser.add_argument("--games", type=int, default=100, help="number of games (default 100)")
+    parser.add_argument("--size", type=int, default=9, help="board size (default 9)")
+    parser.add_argument("--komi", type=float, default=7.5, help="komi (default 7.5)")
+    parser.add_argument("--rules", default="chinese", help="rule set preset (default chinese)")
+    parser.add_argument("--visits", type=int, default=200, help="search visits per move of internal players (default 200)")
+    parser.add_argument("--seed", type=int, default=0, help="match seed; game i uses a seed derived from it")
+    parser.add_argument("--sgf-dir", default=None, help="save every game as SGF here")
+    parser.add_argument("--sprt", type=_pair, default=None, metavar="ELO0,ELO1",
+                        help="stop as soon as SPRT decides between A being ELO0 and ELO1 stronger")
+    parser.add_argument("--alpha", type=float, default=0.05, help="SPRT false-H1 rate (default 0.05)")
+    parser.add_argument("--beta", type=float, default=0.05, help="SPRT false-H0 rate (default 0.05)")
+    parser.add_argument("--ledger", default=None,
+                        help="JSONL ledger to append games to (default: the run's matches.jsonl when a player comes from a run)")
+    parser.add_argument("--no-ledger", action="store_true", help="write no ledger")
+    parser.add_argument("--openings", default="2", metavar="N|LO,HI|DIR",
+                        help="random opening moves per game pair: up to N, or LO..HI; or a folder of SGF openings (default 2)")
+    parser.add_argument("--parallel", type=int, default=0, help="concurrent games (default: automatic)")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per move of an external engine (default 60)")
+    parser.add_argument("--max-moves", type=int, default=None, help="move limit per game (default 3 N^2)")
+    parser.add_argument("--no-resign", action="store_true", help="internal players never resign")
+    parser.add_argument("--device", default="cpu", help="torch device for networks (default cpu)")
+
+
+def _openings(text: str) -> dict:
+    if Path(text).is_dir():
+        return {"opening_sgf_dir": text}
+    parts = text.replace(" ", "").split(",")
+    try:
+        numbers = [int(p) for p in parts]
+    except ValueError:
+        raise ValueError(f"--openings must be N, LO,HI or a folder, got {text!r}") from None
+    lo, hi = (0, numbers[0]) if len(numbers) == 1 else tuple(numbers)
+    return {"opening_moves": (lo, hi)}
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        spec_a, spec_b = parse_player(args.a), parse_player(args.b)
+        config = MatchConfig(games=args.games, size=args.size, komi=args.komi, rules=args.rules,
+                             visits=args.visits, seed=args.seed, sgf_dir=args.sgf_dir, sprt=args.sprt,
+                             alpha=args.alpha, beta=args.beta, move_timeout=args.timeout,
+                             parallel=args.parallel, max_moves=args.max_moves,
+                             allow_resign=not args.no_resign, device=args.device, **_openings(args.openings))
+    except (PlayerSpecError, ValueError) as e:
+        print(f"goengine match: {e}", file=sys.stderr)
+        return 2
+    ledger = None if args.no_ledger else (args.ledger or default_ledger(spec_a, spec_b))
+    start = time.perf_counter()
+
+    def progress(game: GameResult, match: MatchResult) -> None:
+        elo, lo, hi = match.elo
+        sprt = f"  LLR {match.sprt_llr:+.2f}" if match.sprt_llr is not None else ""
+        extra = "".join(f"  [{k}: {v}]" for k, v in game.engine_score.items())
+        print(f"game {len(match.games):>4}/{config.games} (#{game.index}): {game.black} (B) vs {game.white} (W): "
+              f"{game.result:<8} {game.reason}, {game.moves} moves{extra} | {match.player_a} "
+              f"{match.wins}-{match.losses}-{match.draws}, Elo {format_elo(elo)} [{format_elo(lo)}, {format_elo(hi)}]"
+              f"{sprt}  {time.perf_counter() - start:.0f} s", flush=True)
+
+    result = play_match(spec_a, spec_b, config, progress=progress, ledger=ledger)
+    print(result.table())
+    if ledger is not None:
+        print(f"ledger: {ledger}")
+    return 0

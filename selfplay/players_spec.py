@@ -1,0 +1,233 @@
+"""Player specs: the text a user writes to name a match player, parsed into a `PlayerSpec`.
+
+| spec                                      | player                                              |
+|-------------------------------------------|-----------------------------------------------------|
+| `random`                                  | uniform over legal moves that fill no own eye       |
+| `rollout-mcts`                            | classical MCTS: uniform priors, random rollouts     |
+| `models/000012-b6c64` (stem, .json or     | MCTS with that network                              |
+| .safetensors)                             |                                                     |
+| `runs/quick:000012`                       | MCTS with the checkpoint in runs/quick/models/      |
+|                                           | whose id starts with 000012                         |
+| `runs/quick:best`                         | MCTS with the checkpoint runs/quick/best.json names |
+|                                           | ({"model_id": ..., "path": ...})                    |
+| `policy:NET`                              | the network's policy alone, greedy (NET: any of the |
+|                                           | three network forms above)                          |
+| `gtp:COMMAND`                             | an external engine over GTP; COMMAND is split as a  |
+|                                           | shell would (shlex)                                 |
+| `NAME=SPEC`                               | any of the above, under the name NAME (no `=`, `:`, |
+|                                           | `/` or spaces in NAME)                              |
+
+A player's name is what the match table, the ledger and the ratings call it: the model id for
+networks, `policy:<model id>` for policy players, the program's base name plus its arguments
+(without `--mode gtp`) for external engines. Networks are loaded only when a match starts
+(`PlayerSpec.load_evaluator`), so parsing never imports torch. Visits, komi, rules and board
+size come from the match configuration, not from the spec.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+from goengine.evaluator import Evaluator
+from goengine.search import SearchConfig
+
+KINDS = ("random", "rollout", "mcts", "policy", "gtp", "player")
+BEST_POINTER = "best.json"
+MODELS_DIR = "models"
+_NAME_OVERRIDE = re.compile(r"^([^=:/\s]+)=(.+)$", re.DOTALL)
+
+
+class PlayerSpecError(ValueError):
+    """A spec that names no player: a missing checkpoint, an ambiguous model id, bad syntax."""
+
+
+@dataclass(frozen=True, eq=False)
+class PlayerSpec:
+    """A match player before it is built.
+
+    kind: one of KINDS. "mcts" and "policy" use `evaluator`, or load `checkpoint` when it is
+    None; "rollout" searches without a network; "gtp" runs `command`; "player" wraps a ready
+    object with `decide(game)` and `new_game()` (goengine.players), played one game at a time.
+    `search` overrides the match's search settings for this player (visits included).
+    `run_dir` is the training run the player came from (the default place of the ledger)."""
+    name: str
+    kind: str
+    evaluator: Optional[Evaluator] = None
+    checkpoint: Optional[Path] = None
+    command: tuple[str, ...] = ()
+    search: Optional[SearchConfig] = None
+    player: Any = None
+    run_dir: Optional[Path] = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise PlayerSpecError(f"unknown player kind {self.kind!r}; known: {', '.join(KINDS)}")
+        if self.kind in ("mcts", "policy") and self.evaluator is None and self.checkpoint is None:
+            raise PlayerSpecError(f"a {self.kind} player needs an evaluator or a checkpoint")
+        if self.kind == "gtp" and not self.command:
+            raise PlayerSpecError("a gtp player needs a command")
+        if self.kind == "player" and not hasattr(self.player, "decide"):
+            raise PlayerSpecError("a 'player' spec needs an object with decide(game)")
+
+    @property
+    def external(self) -> bool:
+        return self.kind == "gtp"
+
+    def load_evaluator(self, device: str = "cpu") -> Optional[Evaluator]:
+        """The network to play with (loaded from the checkpoint on first need), or None."""
+        if self.evaluator is not None or self.checkpoint is None:
+            return self.evaluator
+        from goengine.nn import TorchEvaluator  # torch only when a network actually plays
+        return TorchEvaluator.from_checkpoint(self.checkpoint, device=device)
+
+
+# --- constructors for callers that already hold objects ------------------------------------------
+
+def random_player(name: str = "random") -> PlayerSpec:
+    return PlayerSpec(name=name, kind="random")
+
+
+def rollout_player(name: str = "rollout-mcts", search: Optional[SearchConfig] = None) -> PlayerSpec:
+    return PlayerSpec(name=name, kind="rollout", search=search)
+
+
+def network_player(evaluator: Evaluator, name: str, search: Optional[SearchConfig] = None) -> PlayerSpec:
+    """MCTS with an evaluator that is already built (the training loop's gating uses this)."""
+    return PlayerSpec(name=name, kind="mcts", evaluator=evaluator, search=search)
+
+
+def policy_player(evaluator: Evaluator, name: str) -> PlayerSpec:
+    return PlayerSpec(name=name, kind="policy", evaluator=evaluator)
+
+
+def gtp_player(command: str | list[str] | tuple[str, ...], name: Optional[str] = None) -> PlayerSpec:
+    argv = tuple(shlex.split(command)) if isinstance(command, str) else tuple(command)
+    if not argv:
+        raise PlayerSpecError("empty GTP engine command")
+    return PlayerSpec(name=name or default_gtp_name(argv), kind="gtp", command=argv)
+
+
+def object_player(player: Any, name: Optional[str] = None) -> PlayerSpec:
+    return PlayerSpec(name=name or getattr(player, "name", "player"), kind="player", player=player)
+
+
+def default_gtp_name(argv: tuple[str, ...] | list[str]) -> str:
+    """The program's base name and its arguments, without the `--mode gtp` every engine needs."""
+    args = list(argv[1:])
+    for i in range(len(args) - 1):
+        if args[i] == "--mode" and args[i + 1] == "gtp":
+            del args[i:i + 2]
+            break
+    return " ".join([os.path.basename(argv[0]), *args])
+
+
+def as_spec(player: Any, base_dir: str | os.PathLike | None = None) -> PlayerSpec:
+    """A PlayerSpec from a spec string, a PlayerSpec, an Evaluator (MCTS with it) or a Player."""
+    if isinstance(player, PlayerSpec):
+        return player
+    if isinstance(player, str):
+        return parse_player(player, base_dir)
+    if hasattr(player, "decide"):
+        return object_player(player)
+    if isinstance(player, Evaluator):
+        return network_player(player, getattr(player, "name", None) or "mcts")
+    raise PlayerSpecError(f"cannot make a match player of {type(player).__name__}")
+
+
+# --- parsing ------------------------------------------------------------------------------------
+
+def parse_player(text: str, base_dir: str | os.PathLike | None = None) -> PlayerSpec:
+    """Parse one spec (see the module docstring). Relative paths are taken from `base_dir`
+    (default: the working directory). Raises PlayerSpecError naming what is wrong."""
+    text = text.strip()
+    if not text:
+        raise PlayerSpecError("empty player spec")
+    override = _NAME_OVERRIDE.match(text)
+    if override:
+        spec = parse_player(override.group(2), base_dir)
+        return PlayerSpec(name=override.group(1), kind=spec.kind, evaluator=spec.evaluator,
+                          checkpoint=spec.checkpoint, command=spec.command, search=spec.search,
+                          player=spec.player, run_dir=spec.run_dir)
+    if text == "random":
+        return random_player()
+    if text in ("rollout-mcts", "rollout"):
+        return rollout_player()
+    if text.startswith("gtp:"):
+        return gtp_player(text[4:])
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
+    if text.startswith("policy:"):
+        inner = _network(text[7:], base)
+        return PlayerSpec(name=f"policy:{inner.name}", kind="policy", checkpoint=inner.checkpoint,
+                          run_dir=inner.run_dir)
+    return _network(text, base)
+
+
+def _network(text: str, base: Path) -> PlayerSpec:
+    run_part, sep, key = text.rpartition(":")
+    if sep and run_part and "/" not in key and (base / run_part).is_dir():
+        run_dir = (base / run_part)
+        checkpoint = resolve_run_model(run_dir, key)
+    else:
+        checkpoint = resolve_checkpoint(base / text)
+        models = checkpoint.parent
+        run_dir = models.parent if models.name == MODELS_DIR else None
+    return PlayerSpec(name=model_name(checkpoint), kind="mcts", checkpoint=checkpoint, run_dir=run_dir)
+
+
+def resolve_checkpoint(path: Path) -> Path:
+    """The stem of a checkpoint given as a stem, a .json or a .safetensors path."""
+    stem = path.with_suffix("") if path.suffix in (".json", ".safetensors") else path
+    meta = stem.with_name(stem.name + ".json")
+    if not meta.is_file():
+        raise PlayerSpecError(f"no checkpoint at {stem} (expected {meta.name} beside the weights); "
+                              f"not a built-in player either (random, rollout-mcts, policy:..., gtp:...)")
+    return stem
+
+
+def resolve_run_model(run_dir: Path, key: str) -> Path:
+    """The checkpoint stem of model `key` in a run: "best" (the run's best pointer) or the start
+    of a model id ("000012" finds models/000012-b6c64.json)."""
+    if key == "best":
+        pointer = run_dir / BEST_POINTER
+        try:
+            best = json.loads(pointer.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise PlayerSpecError(f"{pointer} is missing: the run has no best model yet") from None
+        except (OSError, json.JSONDecodeError) as e:
+            raise PlayerSpecError(f"{pointer} is unreadable: {e}") from e
+        if not isinstance(best, dict) or not (best.get("path") or best.get("model_id")):
+            raise PlayerSpecError(f"{pointer} holds neither 'path' nor 'model_id'")
+        if best.get("path"):
+            path = Path(best["path"])
+            candidates = [path] if path.is_absolute() else [run_dir / path, Path.cwd() / path]
+            for candidate in candidates:
+                stem = candidate.with_suffix("") if candidate.suffix in (".json", ".safetensors") else candidate
+                if stem.with_name(stem.name + ".json").is_file():
+                    return stem
+            raise PlayerSpecError(f"{pointer} points at {best['path']}, which holds no checkpoint")
+        key = str(best["model_id"])
+    models = run_dir / MODELS_DIR
+    matches = sorted(p for p in models.glob(f"{key}*.json") if not p.name.startswith("."))
+    if not matches:
+        raise PlayerSpecError(f"no model whose id starts with {key!r} in {models}")
+    exact = [p for p in matches if p.stem == key]
+    if len(matches) > 1 and not exact:
+        names = ", ".join(p.stem for p in matches)
+        raise PlayerSpecError(f"model id {key!r} is ambiguous in {models}: {names}")
+    return (exact or matches)[0].with_suffix("")
+
+
+def model_name(checkpoint: Path) -> str:
+    """The model id the checkpoint's JSON records, else the file's stem."""
+    try:
+        meta = json.loads(checkpoint.with_name(checkpoint.name + ".json").read_text(encoding="utf-8"))
+        model_id = meta.get("model_id") if isinstance(meta, dict) else None
+    except (OSError, json.JSONDecodeError):
+        model_id = None
+    return str(model_id) if model_id else checkpoint.name

@@ -1,0 +1,79 @@
+"""Player specs: built-ins, checkpoint paths, run model ids, the best pointer, GTP commands."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from goengine.evaluator import RandomEvaluator
+from selfplay.match import default_ledger
+from selfplay.players_spec import PlayerSpecError, as_spec, parse_player
+
+
+def _checkpoint(folder, model_id):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{model_id}.json").write_text(json.dumps({"model_id": model_id, "format_version": 1}))
+    (folder / f"{model_id}.safetensors").write_bytes(b"")
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    run = tmp_path / "runs" / "quick"
+    for model_id in ("000011-b6c64", "000012-b6c64", "000120-b6c64"):
+        _checkpoint(run / "models", model_id)
+    (run / "best.json").write_text(json.dumps({"model_id": "000012-b6c64", "path": "models/000012-b6c64.json"}))
+    return run
+
+
+def test_builtins_and_gtp():
+    assert parse_player("random").kind == "random"
+    spec = parse_player("rollout-mcts")
+    assert (spec.kind, spec.name) == ("rollout", "rollout-mcts")
+    gtp = parse_player("gtp:/usr/games/gnugo --mode gtp --level 10 --komi '7.5'")
+    assert gtp.kind == "gtp" and gtp.external
+    assert gtp.command == ("/usr/games/gnugo", "--mode", "gtp", "--level", "10", "--komi", "7.5")
+    assert gtp.name == "gnugo --level 10 --komi 7.5"
+    named = parse_player("gnugo-l10=gtp:/usr/games/gnugo --mode gtp --level 10")
+    assert named.name == "gnugo-l10" and named.command[-1] == "10"
+
+
+def test_run_models_and_best(run_dir, tmp_path):
+    spec = parse_player("runs/quick:000012", base_dir=tmp_path)
+    assert spec.kind == "mcts" and spec.name == "000012-b6c64"
+    assert spec.checkpoint == run_dir / "models" / "000012-b6c64"
+    assert spec.run_dir == run_dir
+    best = parse_player("runs/quick:best", base_dir=tmp_path)
+    assert best.checkpoint == run_dir / "models" / "000012-b6c64"
+    policy = parse_player("policy:runs/quick:best", base_dir=tmp_path)
+    assert policy.kind == "policy" and policy.name == "policy:000012-b6c64"
+    with pytest.raises(PlayerSpecError, match="ambiguous"):
+        parse_player("runs/quick:00001", base_dir=tmp_path)
+    with pytest.raises(PlayerSpecError, match="no model"):
+        parse_player("runs/quick:000099", base_dir=tmp_path)
+    assert default_ledger(spec, parse_player("random")) == run_dir / "matches.jsonl"
+
+
+def test_checkpoint_paths_in_every_form(run_dir):
+    for text in ("models/000011-b6c64", "models/000011-b6c64.json", "models/000011-b6c64.safetensors"):
+        spec = parse_player(text, base_dir=run_dir)
+        assert spec.checkpoint == run_dir / "models" / "000011-b6c64"
+        assert spec.name == "000011-b6c64"
+    with pytest.raises(PlayerSpecError, match="no checkpoint"):
+        parse_player("models/nothing-here", base_dir=run_dir)
+
+
+def test_best_pointer_by_model_id_only(run_dir, tmp_path):
+    (run_dir / "best.json").write_text(json.dumps({"model_id": "000120-b6c64"}))
+    assert parse_player("runs/quick:best", base_dir=tmp_path).name == "000120-b6c64"
+    (run_dir / "best.json").unlink()
+    with pytest.raises(PlayerSpecError, match="no best model"):
+        parse_player("runs/quick:best", base_dir=tmp_path)
+
+
+def test_objects_become_specs():
+    evaluator = RandomEvaluator(9)
+    spec = as_spec(evaluator)
+    assert spec.kind == "mcts" and spec.load_evaluator() is evaluator
+    with pytest.raises(PlayerSpecError):
+        as_spec(42)
