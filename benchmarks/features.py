@@ -3,7 +3,9 @@
     python benchmarks/features.py --size 19 [--sgf-dir DIR] [--positions 2000]
 
 prints one JSON line: {"size": 19, "source": ..., "agz_positions_per_s": ...,
-"alphago_positions_per_s": ..., "alphago_us_per_position": ..., ...}. Positions come from
+"alphago_positions_per_s": ..., "alphago_cpu_us_per_position": ..., ...}: rates per second of
+wall time and per CPU-second (the steadier figure on a shared machine, whose load average is
+reported too). Positions come from
 real games when --sgf-dir (or the GOENGINE_SGF_DIR environment variable) names a folder of
 SGF files of that size, otherwise from random games (uniform legal moves that do not fill an
 own eye, stopped at a random move between 20% and 90% of N*N): random play leaves many more
@@ -161,16 +163,19 @@ def measure(size: int, count: int, seconds: float, seed: int, sgf_dir: str | Non
         _encode_all(fs.code, *arrays, out, 1)  # compile or load from cache, warm the caches
         best = 0.0
         total = 0
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         while time.perf_counter() - start < seconds:
-            t = time.perf_counter()
+            t = time.process_time()
             _encode_all(fs.code, *arrays, out, 1)
-            best = max(best, arrays[0].shape[0] / (time.perf_counter() - t))
+            best = max(best, arrays[0].shape[0] / max(time.process_time() - t, 1e-9))
             total += arrays[0].shape[0]
-        rate = total / (time.perf_counter() - start)
-        result[f"{fs.name}_positions_per_s"] = round(rate)
-        result[f"{fs.name}_us_per_position"] = round(1e6 / rate, 2)
-        result[f"{fs.name}_best_positions_per_s"] = round(best)
+        wall = time.perf_counter() - start
+        cpu = time.process_time() - cpu_start
+        result[f"{fs.name}_positions_per_s"] = round(total / wall)
+        result[f"{fs.name}_positions_per_cpu_s"] = round(total / cpu)
+        result[f"{fs.name}_cpu_us_per_position"] = round(1e6 * cpu / total, 2)
+        result[f"{fs.name}_best_chunk_cpu_us_per_position"] = round(1e6 / best, 2)
+    result["load_average_1min"] = round(os.getloadavg()[0], 2)
     return result
 
 

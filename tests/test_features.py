@@ -361,6 +361,22 @@ def test_ladder_escape():
     assert points(encode_position("alphago", open_board, WHITE)[ag.LADDER_ESCAPE]) == {(4, 5)}
 
 
+def test_ladder_across_the_whole_board():
+    # The staircase from (16,2) climbs one row and one column every four moves and reaches the
+    # top edge near the top-right corner, about 60 moves later.
+    def position(breaker=None):
+        board = new_board(19)
+        stones = {loc_of(16, 2, 19): WHITE, loc_of(16, 1, 19): BLACK, loc_of(17, 2, 19): BLACK,
+                  loc_of(17, 3, 19): BLACK}
+        if breaker:
+            stones[loc_of(*breaker, 19)] = WHITE
+        set_stones(board, stones)
+        return board
+
+    assert points(encode_position("alphago", position(), BLACK)[ag.LADDER_CAPTURE]) == {(15, 2)}
+    assert not encode_position("alphago", position((2, 16)), BLACK)[ag.LADDER_CAPTURE].any()
+
+
 def test_ladders_in_every_orientation():
     for k in range(8):
         x = encode_position("alphago", transformed_board(LADDER, k), BLACK)

@@ -3,15 +3,17 @@
 Representations: `col` is an int64[L] copy of board[COLOR] (EMPTY 0, BLACK 1, WHITE 2, WALL 3)
 that the reader changes and restores; `mark` is an int32[L] stamp array (mark[0] holds the last
 stamp, entries are stamped and never cleared, as in `board.count_liberties`); `log` records
-every change as loc * 4 + old colour so a line of play can be taken back; `cand` is
-int64[LADDER_MAX_PLIES + 1, LADDER_MAX_REPLIES] of the prey's candidate replies per ply.
+every change as loc * 4 + old colour so a line of play can be taken back; `cand`
+(int64[LADDER_MAX_PLIES + 1, LADDER_MAX_REPLIES]) holds the moves to try at each ply and
+`plies` (int64[LADDER_MAX_PLIES + 1, 4]) the read's stack; `ladder_scratch` makes them all.
 
 Definition. A chain in atari (the prey) is caught in a ladder when, with the prey to move, every
 reply fails: the replies are extending at its last liberty and capturing any hunter chain next
-to it that is itself in atari (at most LADDER_MAX_REPLIES of them). A reply fails when the prey
-is then left with one liberty (the hunter captures), or with two and one of the hunter's two
-ataris at those liberties (a legal move) leaves the prey caught again. Three or more liberties
-is an escape. The hunter plays only those ataris: a net (geta) is not a ladder.
+to it that is itself in atari (the first LADDER_MAX_REPLIES such moves). A reply fails when the
+prey is then left with one liberty (the hunter captures), or with two and one of the hunter's
+two ataris at those liberties (a legal move) leaves the prey caught again. Three or more
+liberties is an escape. The hunter plays only those ataris: a net (geta) is not a ladder.
+Legality inside the read is that of the board: no suicide, simple ko.
 
 Bounds. A line longer than LADDER_MAX_PLIES plies, or a read that has visited more than
 LADDER_MAX_NODES positions, counts as an escape: a ladder across a 25x25 board is under 100
