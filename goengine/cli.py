@@ -14,6 +14,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "gtp": ("goengine.gtp.cli", "play over GTP on stdin/stdout (for Sabaki, Lizzie, GoGui, match tools)"),
     "match": ("selfplay.match_cli", "play a match between two players (networks, built-ins, GTP engines)"),
     "ratings": ("selfplay.ratings_cli", "Bradley-Terry ratings of the players in match ledgers"),
+    "train": ("training.cli", "self-play training: the AlphaGo Zero loop on a run directory"),
+    "train-rollout": ("training.rollout.cli", "fit AlphaGo's fast rollout policy on expert games"),
+    "train-rl": ("training.rl.cli", "AlphaGo's policy-gradient self-play against a pool of earlier policies"),
+    "train-value": ("training.value.cli", "AlphaGo's value network on one position per self-play game"),
 }
 
 

@@ -45,14 +45,15 @@ class SearchResult:
 def _search_without_network(node_i, node_f, edge_i, edge_p, counts, root_board, root_hist, root_moves,
                             keys, root_info, komi, scratch_board, path_hist, leaf_hist, leaf_moves, owner,
                             stack, rngs, sims_target, sims_started, sims_done, plan, slot_info, slot_path,
-                            slot_legal, slot_features, slot_rollout, params, logits, values,
-                            root_noise, noise_weight):
+                            slot_legal, slot_features, slot_rollout, params, rollout_weights, logits,
+                            values, root_noise, noise_weight):
     """The search loop itself, for leaf evaluation by rollouts alone (uniform priors)."""
     while True:
         n = K.select_leaves(node_i, node_f, edge_i, edge_p, counts, root_board, root_hist, root_moves,
                             keys, root_info, komi, scratch_board, path_hist, leaf_hist, leaf_moves,
                             owner, stack, rngs, sims_target, sims_started, sims_done, plan,
-                            slot_info, slot_path, slot_legal, slot_features, slot_rollout, params)
+                            slot_info, slot_path, slot_legal, slot_features, slot_rollout, params,
+                            rollout_weights)
         if n == 0:
             return
         K.expand_and_backup(node_i, node_f, edge_i, edge_p, counts, slot_info, slot_path, slot_legal,
@@ -60,10 +61,13 @@ def _search_without_network(node_i, node_f, edge_i, edge_p, counts, root_board, 
 
 
 class BatchedSearch:
-    """Search trees for `num_trees` games of one board size, reused across moves."""
+    """Search trees for `num_trees` games of one board size, reused across moves.
+    `rollout_weights` (float64 [NUM_FEATURES], `goengine.rollout.RolloutModel.kernel_weights`)
+    makes leaf rollouts follow the rollout policy; None: uniformly random rollouts."""
 
     def __init__(self, config: SearchConfig, size: int, num_trees: int = 1,
-                 evaluator: Optional[Evaluator] = None, max_moves: Optional[int] = None, seed: int = 0):
+                 evaluator: Optional[Evaluator] = None, max_moves: Optional[int] = None, seed: int = 0,
+                 rollout_weights: Optional[np.ndarray] = None):
         if evaluator is None and config.rollout_lambda < 1.0:
             raise ValueError("a search without an evaluator needs rollout_lambda = 1")
         self.config = config
@@ -114,6 +118,8 @@ class BatchedSearch:
         self.root_noise = np.zeros((g, self.num_actions), np.float64)
         self.noise_weight = np.zeros(g, np.float64)
         self.params = self._params(config)
+        self.rollout_weights = (np.zeros(0, np.float64) if rollout_weights is None
+                                else np.ascontiguousarray(rollout_weights, dtype=np.float64))
         self._compact_nodes = np.zeros(max_nodes, np.int64)
         self._compact_map = np.zeros(max_nodes, np.int64)
         self.gumbel = [GumbelRoot(config, self.num_actions, self.np_rng) for _ in range(g)] if config.gumbel else None
@@ -179,26 +185,32 @@ class BatchedSearch:
 
     # --- search ------------------------------------------------------------------------------
 
-    def search(self, trees: Optional[Sequence[int]] = None, num_simulations: Optional[int] = None,
+    def search(self, trees: Optional[Sequence[int]] = None,
+               num_simulations: Optional[int | Sequence[int]] = None,
                noise: Optional[Sequence[bool]] = None) -> list[SearchResult]:
-        """Run `num_simulations` more visits (default: the config's) at the roots of `trees`
-        (default: all), with root Dirichlet noise where `noise[i]` (default: the config's).
-        Returns one SearchResult per searched tree."""
+        """Run more visits at the roots of `trees` (default: all): `num_simulations` (one number,
+        or one per tree; default the config's), with root Dirichlet noise where `noise[i]`
+        (default: the config's). Returns one SearchResult per searched tree."""
         trees = list(range(self.num_trees)) if trees is None else list(trees)
-        sims = self.config.num_simulations if num_simulations is None else num_simulations
-        t = self.trees
+        if num_simulations is None:
+            per_tree = [self.config.num_simulations] * len(trees)
+        elif isinstance(num_simulations, (int, np.integer)):
+            per_tree = [int(num_simulations)] * len(trees)
+        else:
+            per_tree = [int(n) for n in num_simulations]
         self.sims_target[:] = 0
         self.sims_started[:] = 0
         self.sims_done[:] = 0
         self.noise_weight[:] = 0.0
         for i, g in enumerate(trees):
+            sims = per_tree[i]
             self._make_room(g, sims)
             self.sims_target[g] = sims
             wants_noise = self.config.dirichlet_noise if noise is None else bool(noise[i])
             if wants_noise:
                 self._prepare_noise(g)
         if self.gumbel is not None:
-            self._gumbel_search(trees, sims)
+            self._gumbel_search(trees)
         else:
             self._run()
         return [self.result(g) for g in trees]
@@ -229,7 +241,7 @@ class BatchedSearch:
                 self.root_moves, self.keys, self.root_info, self.komi, self.scratch_board, self.path_hist,
                 self.leaf_hist, self.leaf_moves, self.owner, self.stack, self.rngs, self.sims_target,
                 self.sims_started, self.sims_done, self.plan, self.slot_info, self.slot_path,
-                self.slot_legal, self.slot_features, self.slot_rollout, self.params)
+                self.slot_legal, self.slot_features, self.slot_rollout, self.params, self.rollout_weights)
 
     def _run(self) -> None:
         """Step until every tree has its simulations (or is out of room)."""
@@ -249,7 +261,7 @@ class BatchedSearch:
                                 np.ascontiguousarray(values, dtype=np.float32), n, self.sims_done,
                                 self.root_noise, self.noise_weight, self.params)
 
-    def _gumbel_search(self, trees: list[int], sims: int) -> None:
+    def _gumbel_search(self, trees: list[int]) -> None:
         t = self.trees
         # The root must be expanded before its actions can be planned.
         unexpanded = [g for g in trees if t.node_i[g, 4, t.counts[g, ROOT]] != 2]

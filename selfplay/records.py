@@ -1,0 +1,191 @@
+"""Self-play game records: what was played and searched, in compact npz chunks.
+
+Records hold moves, search statistics and results, never features, so a change of features
+never invalidates old games. One chunk file holds several games; every array is plain numeric
+or fixed-width unicode, so `np.load(allow_pickle=False)` reads it. Files are written to a
+temporary name and renamed, so a reader never sees half a chunk.
+
+Chunk layout (format version 1; G games, M moves in all, P policy entries in all):
+
+| key              | dtype    | shape   | meaning                                                 |
+|------------------|----------|---------|---------------------------------------------------------|
+| format_version   | int64    | []      | RECORD_FORMAT_VERSION                                   |
+| board_size       | int16    | [G]     |                                                         |
+| komi             | float32  | [G]     | komi (White's handicap bonus not included)              |
+| handicap         | int16    | [G]     | handicap stones (placed as setup, listed below)         |
+| rules            | <U16     | [G]     | rule preset name                                        |
+| model_id         | <U64     | [G]     | the network that played (both sides)                    |
+| seed             | int64    | [G]     |                                                         |
+| result           | float32  | [G]     | +1 Black won, -1 White won, 0 draw                      |
+| score            | float32  | [G]     | Black's area minus White's minus komi; NaN if resigned  |
+| resigned         | int8     | [G]     | 0, or the colour (1 black, 2 white) that resigned       |
+| playthrough      | bool     | [G]     | resignation was disabled for this game                  |
+| would_resign     | int8     | [G]     | in a playthrough game, the colour that would have       |
+|                  |          |         | resigned first (0: none)                                |
+| ownership        | int8     | [G, A-1]| final area owner per point (1, 2, 0), action order      |
+| game_offsets     | int64    | [G+1]   | moves of game g are [offsets[g], offsets[g+1])          |
+| actions          | int16    | [M]     | action played (pass = N*N)                              |
+| root_value       | float32  | [M]     | search value at the root, for the player to move        |
+| full_search      | bool     | [M]     | a full search: its policy is a training target          |
+| policy_offsets   | int64    | [M+1]   | policy entries of move m                                |
+| policy_actions   | int16    | [P]     | actions with visits (or Gumbel target mass)             |
+| policy_weights   | float32  | [P]     | visit counts or target probabilities (normalise them)   |
+| setup_offsets    | int64    | [G+1]   | setup stones of game g                                  |
+| setup_locs       | int16    | [S]     | locs of setup stones                                    |
+| setup_colors     | int8     | [S]     |                                                         |
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator, Optional
+
+import numpy as np
+
+RECORD_FORMAT_VERSION = 1
+
+
+class RecordError(ValueError):
+    """A chunk file that is missing, corrupt or of an unknown format."""
+
+
+@dataclass
+class GameRecord:
+    board_size: int
+    komi: float
+    rules: str
+    model_id: str
+    seed: int = 0
+    handicap: int = 0
+    setup: list[tuple[int, int]] = field(default_factory=list)  # (loc, colour)
+    actions: list[int] = field(default_factory=list)
+    root_values: list[float] = field(default_factory=list)
+    full_search: list[bool] = field(default_factory=list)
+    policies: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)  # (actions, weights)
+    result: float = 0.0
+    score: float = float("nan")
+    resigned: int = 0
+    playthrough: bool = False
+    would_resign: int = 0
+    ownership: Optional[np.ndarray] = None
+
+    def add_move(self, action: int, root_value: float, policy: Optional[np.ndarray]) -> None:
+        """`policy`: visit counts or target probabilities over all actions, or None for a move
+        whose search is not a training target."""
+        self.actions.append(int(action))
+        self.root_values.append(float(root_value))
+        self.full_search.append(policy is not None)
+        if policy is None:
+            self.policies.append((np.zeros(0, np.int16), np.zeros(0, np.float32)))
+        else:
+            nz = np.flatnonzero(policy > 0)
+            self.policies.append((nz.astype(np.int16), policy[nz].astype(np.float32)))
+
+    @property
+    def num_moves(self) -> int:
+        return len(self.actions)
+
+    @property
+    def winner(self) -> int:
+        return 1 if self.result > 0 else 2 if self.result < 0 else 0
+
+
+def write_chunk(path: str | os.PathLike, games: list[GameRecord]) -> Path:
+    """Write games to one chunk file atomically."""
+    if not games:
+        raise ValueError("a chunk needs at least one game")
+    path = Path(path)
+    num_points = max(g.board_size for g in games) ** 2
+    arrays: dict[str, np.ndarray] = {
+        "format_version": np.array(RECORD_FORMAT_VERSION, np.int64),
+        "board_size": np.array([g.board_size for g in games], np.int16),
+        "komi": np.array([g.komi for g in games], np.float32),
+        "handicap": np.array([g.handicap for g in games], np.int16),
+        "rules": np.array([g.rules for g in games], "<U16"),
+        "model_id": np.array([g.model_id for g in games], "<U64"),
+        "seed": np.array([g.seed for g in games], np.int64),
+        "result": np.array([g.result for g in games], np.float32),
+        "score": np.array([g.score for g in games], np.float32),
+        "resigned": np.array([g.resigned for g in games], np.int8),
+        "playthrough": np.array([g.playthrough for g in games], np.bool_),
+        "would_resign": np.array([g.would_resign for g in games], np.int8),
+    }
+    ownership = np.zeros((len(games), num_points), np.int8)
+    for i, g in enumerate(games):
+        if g.ownership is not None:
+            ownership[i, :len(g.ownership)] = g.ownership
+    arrays["ownership"] = ownership
+    arrays["game_offsets"] = np.concatenate([[0], np.cumsum([g.num_moves for g in games])]).astype(np.int64)
+    arrays["actions"] = np.array([a for g in games for a in g.actions], np.int16)
+    arrays["root_value"] = np.array([v for g in games for v in g.root_values], np.float32)
+    arrays["full_search"] = np.array([f for g in games for f in g.full_search], np.bool_)
+    policies = [p for g in games for p in g.policies]
+    arrays["policy_offsets"] = np.concatenate([[0], np.cumsum([len(a) for a, _ in policies])]).astype(np.int64)
+    arrays["policy_actions"] = (np.concatenate([a for a, _ in policies]) if policies else np.zeros(0)).astype(np.int16)
+    arrays["policy_weights"] = (np.concatenate([w for _, w in policies]) if policies else np.zeros(0)).astype(np.float32)
+    arrays["setup_offsets"] = np.concatenate([[0], np.cumsum([len(g.setup) for g in games])]).astype(np.int64)
+    arrays["setup_locs"] = np.array([loc for g in games for loc, _ in g.setup], np.int16)
+    arrays["setup_colors"] = np.array([c for g in games for _, c in g.setup], np.int8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez_compressed(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
+
+
+def read_chunk(path: str | os.PathLike) -> list[GameRecord]:
+    """All games of one chunk. Raises RecordError for a missing, corrupt or unknown file."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            version = int(data["format_version"])
+            if version != RECORD_FORMAT_VERSION:
+                raise RecordError(f"{path}: record format version {version}, expected {RECORD_FORMAT_VERSION}")
+            d = {k: data[k] for k in data.files}
+    except RecordError:
+        raise
+    except (OSError, ValueError, KeyError, EOFError) as e:
+        raise RecordError(f"{path}: unreadable record chunk ({e})") from e
+    games = []
+    go, po, so = d["game_offsets"], d["policy_offsets"], d["setup_offsets"]
+    for i in range(len(d["board_size"])):
+        size = int(d["board_size"][i])
+        g = GameRecord(board_size=size, komi=float(d["komi"][i]), rules=str(d["rules"][i]),
+                       model_id=str(d["model_id"][i]), seed=int(d["seed"][i]), handicap=int(d["handicap"][i]),
+                       result=float(d["result"][i]), score=float(d["score"][i]), resigned=int(d["resigned"][i]),
+                       playthrough=bool(d["playthrough"][i]), would_resign=int(d["would_resign"][i]),
+                       ownership=d["ownership"][i, :size * size].copy())
+        g.setup = [(int(loc), int(c)) for loc, c in zip(d["setup_locs"][so[i]:so[i + 1]], d["setup_colors"][so[i]:so[i + 1]])]
+        for m in range(go[i], go[i + 1]):
+            g.actions.append(int(d["actions"][m]))
+            g.root_values.append(float(d["root_value"][m]))
+            g.full_search.append(bool(d["full_search"][m]))
+            g.policies.append((d["policy_actions"][po[m]:po[m + 1]].copy(), d["policy_weights"][po[m]:po[m + 1]].copy()))
+        games.append(g)
+    return games
+
+
+def chunk_paths(directory: str | os.PathLike) -> list[Path]:
+    """Chunk files in a directory, oldest first (names sort by creation order)."""
+    directory = Path(directory)
+    if not directory.exists():
+        return []
+    return sorted(p for p in directory.glob("*.npz") if not p.name.startswith("."))
+
+
+def iter_games(paths: Iterable[str | os.PathLike]) -> Iterator[GameRecord]:
+    for p in paths:
+        yield from read_chunk(p)

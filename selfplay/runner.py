@@ -1,0 +1,153 @@
+"""Self-play in lockstep: G games advance together, one batched search (one network call per
+search step across all games) per move.
+
+Per move and game: playout cap randomisation (KataGo) picks a full search with probability
+`full_search_prob` (its visits become a policy target, with root noise) or a cheap one; the
+first `temperature_moves` moves are drawn from the visit distribution; resignation follows the
+root value, except in a `playthrough_fraction` of games that are played out to measure how often
+a resignation would have been wrong.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from typing import Callable, Optional
+
+import numpy as np
+
+from goengine.board import BLACK, WHITE
+from goengine.evaluator import Evaluator
+from goengine.game import GameState
+from goengine.search import BatchedSearch, SearchConfig
+from goengine.search.choice import choose_action
+
+from .records import GameRecord
+
+
+@dataclass(frozen=True)
+class SelfPlayConfig:
+    board_size: int = 9
+    komi: float = 7.0
+    rules: str = "tromp-taylor"
+    max_moves: Optional[int] = None          # default 2 * N * N
+    parallel_games: int = 32                 # games in lockstep per process
+    search: SearchConfig = field(default_factory=lambda: SearchConfig(num_simulations=64, dirichlet_noise=True))
+    full_search_prob: float = 1.0            # playout cap randomisation: 1.0 disables it
+    cheap_simulations: int = 16
+    temperature: float = 1.0
+    temperature_moves: int = 8
+    resign_threshold: float = -0.9           # root value for the player to move
+    resign_consecutive: int = 3
+    resign_min_move: Optional[int] = None    # default N * N // 4
+    playthrough_fraction: float = 0.1
+    allow_resign: bool = True
+
+    def with_(self, **changes) -> "SelfPlayConfig":
+        return replace(self, **changes)
+
+    @property
+    def move_limit(self) -> int:
+        return self.max_moves if self.max_moves is not None else 2 * self.board_size * self.board_size
+
+
+@dataclass
+class _Slot:
+    game: GameState
+    record: GameRecord
+    low_streak: dict = field(default_factory=lambda: {BLACK: 0, WHITE: 0})
+
+
+class SelfPlayRunner:
+    """Plays games of one network against itself, `parallel_games` at a time."""
+
+    def __init__(self, config: SelfPlayConfig, evaluator: Optional[Evaluator], model_id: str, seed: int = 0):
+        self.config = config
+        self.model_id = model_id
+        self.rng = np.random.default_rng(seed)
+        search_config = config.search
+        sims = max(search_config.num_simulations, config.cheap_simulations)
+        self.search = BatchedSearch(search_config.with_(num_simulations=sims), config.board_size,
+                                    config.parallel_games, evaluator, max_moves=config.move_limit, seed=seed)
+        self.positions = 0
+        self.search_seconds = 0.0
+
+    def _new_slot(self) -> _Slot:
+        c = self.config
+        game = GameState(c.board_size, komi=c.komi, rules=c.rules, max_moves=c.move_limit)
+        seed = int(self.rng.integers(0, 2**62))
+        playthrough = (not c.allow_resign) or self.rng.random() < c.playthrough_fraction
+        record = GameRecord(board_size=c.board_size, komi=c.komi, rules=c.rules, model_id=self.model_id,
+                            seed=seed, playthrough=playthrough)
+        return _Slot(game, record)
+
+    def play(self, num_games: int, on_game: Optional[Callable[[GameRecord], None]] = None,
+             should_stop: Optional[Callable[[], bool]] = None) -> list[GameRecord]:
+        """Play `num_games` games; `on_game` is called as each finishes. Stops early (returning
+        the finished games) when `should_stop()` becomes true."""
+        c = self.config
+        n = min(c.parallel_games, num_games)
+        slots: list[Optional[_Slot]] = [self._new_slot() for _ in range(n)]
+        for g in range(n):
+            self.search.reset(g)
+        started = n
+        finished: list[GameRecord] = []
+        min_resign = c.resign_min_move if c.resign_min_move is not None else c.board_size ** 2 // 4
+        while any(s is not None for s in slots):
+            if should_stop is not None and should_stop():
+                break
+            active = [g for g, s in enumerate(slots) if s is not None]
+            full = self.rng.random(len(active)) < c.full_search_prob
+            sims = [c.search.num_simulations if f else c.cheap_simulations for f in full]
+            noise = [bool(f and c.search.dirichlet_noise) for f in full]
+            for g in active:
+                self.search.set_root(g, slots[g].game, reuse=True)
+            start = time.perf_counter()
+            results = self.search.search(active, sims, noise)
+            self.search_seconds += time.perf_counter() - start
+            for i, g in enumerate(active):
+                slot = slots[g]
+                game, record, result = slot.game, slot.record, results[i]
+                temperature = c.temperature if game.move_number < c.temperature_moves else 0.0
+                action = choose_action(result, temperature, self.rng)
+                policy = None
+                if full[i]:
+                    policy = result.policy_target if result.policy_target is not None else result.visit_counts.astype(np.float32)
+                record.add_move(action, result.root_value, policy)
+                self.positions += 1
+                mover = game.to_play
+                if result.root_value < c.resign_threshold and game.move_number >= min_resign:
+                    slot.low_streak[mover] += 1
+                else:
+                    slot.low_streak[mover] = 0
+                if slot.low_streak[mover] >= c.resign_consecutive:
+                    if not record.playthrough:
+                        game.resign(mover)
+                    elif record.would_resign == 0:
+                        record.would_resign = mover
+                if game.resigned is None:
+                    self.search.advance(g, action)
+                    game.play_action(action)
+                if game.is_over:
+                    self._finish(record, game)
+                    finished.append(record)
+                    if on_game is not None:
+                        on_game(record)
+                    if started < num_games:
+                        slots[g] = self._new_slot()
+                        self.search.reset(g)
+                        started += 1
+                    else:
+                        slots[g] = None
+        return finished
+
+    def _finish(self, record: GameRecord, game: GameState) -> None:
+        score = game.score()
+        record.ownership = score.ownership.copy()
+        if game.resigned is not None:
+            record.resigned = game.resigned
+            record.result = 1.0 if game.resigned == WHITE else -1.0
+            record.score = float("nan")
+        else:
+            record.score = float(score.margin)
+            record.result = float(np.sign(score.margin))

@@ -1,0 +1,289 @@
+"""Self-play across worker processes.
+
+W workers (default: one per core) each load their own copy of the model on the CPU, play
+their share of games in lockstep (`runner.py`) and write record chunks (atomically) plus one
+SGF per game. The parent shows progress, restarts a worker that dies (the games it had in flight
+are lost, its written chunks are kept), and puts a timeout on every wait. With an inference
+server (a GPU machine), workers send their leaf batches to one process that owns the device.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue
+import signal
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+
+from .records import GameRecord, write_chunk
+from .runner import SelfPlayConfig, SelfPlayRunner
+
+HEARTBEAT_TIMEOUT_S = 600.0  # a worker silent for this long is considered hung and restarted
+MAX_RESTARTS = 5
+
+
+@dataclass(frozen=True)
+class WorkerJob:
+    worker_id: int
+    attempt: int
+    num_games: int
+    seed: int
+    config: SelfPlayConfig
+    model_path: Optional[str]       # checkpoint stem; None: uniform evaluator (tests)
+    model_id: str
+    records_dir: str
+    sgf_dir: Optional[str]
+    chunk_prefix: str
+    games_per_chunk: int
+    threads: int = 1
+    inference: Optional[dict] = None  # connection details of an inference server
+
+
+@dataclass
+class SelfPlayStats:
+    games: int = 0
+    positions: int = 0
+    seconds: float = 0.0
+    black_wins: int = 0
+    resigned: int = 0
+    playthrough: int = 0
+    would_resign: int = 0
+    false_resignations: int = 0
+    restarts: int = 0
+    mean_length: float = 0.0
+    interrupted: bool = False
+
+    @property
+    def false_positive_rate(self) -> float:
+        """Of the playthrough games in which a player would have resigned, the share that player
+        went on to win (AlphaGo Zero kept this under 5%)."""
+        return self.false_resignations / self.would_resign if self.would_resign else 0.0
+
+
+def _build_evaluator(job: WorkerJob):
+    import torch
+
+    torch.set_num_threads(max(1, job.threads))
+    if job.inference is not None:
+        from .inference import RemoteEvaluator
+        return RemoteEvaluator(**job.inference)
+    if job.model_path is None:
+        from goengine.evaluator import UniformEvaluator
+        return UniformEvaluator(job.config.board_size, "agz")
+    from goengine.nn import TorchEvaluator
+    return TorchEvaluator.from_checkpoint(job.model_path, device="cpu", threads=job.threads)
+
+
+def _write_sgf(record: GameRecord, path: Path) -> None:
+    from goengine.sgf import write_sgf
+
+    from .record_replay import game_of_record
+    game = game_of_record(record)
+    write_sgf(game, path, black=record.model_id, white=record.model_id,
+              result=_result_string(record), comment=f"seed {record.seed}")
+
+
+def _result_string(record: GameRecord) -> str:
+    if record.resigned:
+        return ("W" if record.resigned == 1 else "B") + "+R"
+    if record.result == 0:
+        return "0"
+    return ("B+" if record.result > 0 else "W+") + f"{abs(record.score):g}"
+
+
+def worker_process(job: WorkerJob, messages) -> None:
+    """Entry point of a worker process. Ctrl-C reaches the whole process group; the parent
+    decides what it means, so workers ignore it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    worker_main(job, messages)
+
+
+def worker_main(job: WorkerJob, messages) -> None:
+    """Play `job.num_games`, writing chunks and reporting each game on `messages`."""
+    try:
+        evaluator = _build_evaluator(job)
+        runner = SelfPlayRunner(job.config, evaluator, job.model_id, seed=job.seed)
+        pending: list[GameRecord] = []
+        chunk_index = [0]
+
+        def flush() -> None:
+            if pending:
+                name = f"{job.chunk_prefix}-{time.time_ns()}-w{job.worker_id:02d}a{job.attempt}c{chunk_index[0]:04d}.npz"
+                write_chunk(Path(job.records_dir) / name, pending)
+                chunk_index[0] += 1
+                messages.put(("chunk", job.worker_id, len(pending)))
+                pending.clear()
+
+        def on_game(record: GameRecord) -> None:
+            pending.append(record)
+            if job.sgf_dir is not None:
+                name = f"{job.chunk_prefix}-w{job.worker_id:02d}a{job.attempt}-{record.seed:019d}.sgf"
+                try:
+                    _write_sgf(record, Path(job.sgf_dir) / name)
+                except Exception as e:  # an SGF is for people; never lose the record over it
+                    messages.put(("log", job.worker_id, f"could not write SGF: {e}"))
+            messages.put(("game", job.worker_id, _summary(record)))
+            if len(pending) >= job.games_per_chunk:
+                flush()
+
+        runner.play(job.num_games, on_game=on_game)
+        flush()
+        messages.put(("done", job.worker_id, None))
+    except Exception:
+        messages.put(("error", job.worker_id, traceback.format_exc()))
+        raise
+
+
+def _summary(record: GameRecord) -> dict:
+    return {"moves": record.num_moves, "result": record.result, "resigned": record.resigned,
+            "playthrough": record.playthrough, "would_resign": record.would_resign}
+
+
+def run_selfplay(*, config: SelfPlayConfig, num_games: int, model_path: Optional[str], model_id: str,
+                 records_dir: str | os.PathLike, sgf_dir: Optional[str | os.PathLike], chunk_prefix: str,
+                 seed: int, workers: int = 0, games_per_chunk: int = 16,
+                 progress: Optional[Callable[[SelfPlayStats], None]] = None,
+                 inference: Optional[Callable[[int], dict]] = None, in_process: bool = False,
+                 should_stop: Optional[Callable[[], bool]] = None) -> SelfPlayStats:
+    """Play `num_games` games across worker processes and return the statistics. Records go to
+    `records_dir` as chunks named `{chunk_prefix}-...npz`. `inference(worker_id)`, when given,
+    returns the connection of that worker to an inference server (inference.py). When
+    `should_stop()` turns true the workers are stopped (chunks already written are kept) and
+    the statistics so far are returned with `interrupted` set."""
+    Path(records_dir).mkdir(parents=True, exist_ok=True)
+    if sgf_dir is not None:
+        Path(sgf_dir).mkdir(parents=True, exist_ok=True)
+    workers = workers or max(1, os.cpu_count() or 1)
+    workers = max(1, min(workers, num_games))
+    shares = [num_games // workers + (1 if i < num_games % workers else 0) for i in range(workers)]
+    stats = SelfPlayStats()
+    start = time.perf_counter()
+    if num_games <= 0:
+        return stats
+    ctx = mp.get_context("spawn")
+    messages = ctx.Queue() if not in_process else queue.Queue()
+    remaining = list(shares)
+    attempts = [0] * workers
+    seed_seq = np.random.SeedSequence(seed)
+
+    def job_for(w: int) -> WorkerJob:
+        child_seed = int(np.random.SeedSequence([seed_seq.entropy, w, attempts[w]]).generate_state(1)[0])
+        return WorkerJob(worker_id=w, attempt=attempts[w], num_games=remaining[w], seed=child_seed, config=config,
+                         model_path=model_path, model_id=model_id, records_dir=str(records_dir),
+                         sgf_dir=None if sgf_dir is None else str(sgf_dir), chunk_prefix=chunk_prefix,
+                         games_per_chunk=games_per_chunk,
+                         threads=1 if workers > 1 else max(1, os.cpu_count() or 1),
+                         inference=inference(w) if inference is not None else None)
+
+    if in_process:
+        for w in range(workers):
+            worker_main(job_for(w), messages)
+        _drain(messages, stats, remaining, lambda w: None)
+        stats.seconds = time.perf_counter() - start
+        return stats
+
+    procs: dict[int, mp.Process] = {}
+    last_heard = {}
+    for w in range(workers):
+        if remaining[w] > 0:
+            procs[w] = ctx.Process(target=worker_process, args=(job_for(w), messages), daemon=True)
+            procs[w].start()
+            last_heard[w] = time.monotonic()
+    done: set[int] = {w for w in range(workers) if remaining[w] == 0}
+    errors: dict[int, str] = {}
+    def handle(kind: str, w: int, payload) -> None:
+        last_heard[w] = time.monotonic()
+        if kind == "game":
+            _count_game(stats, payload)
+            remaining[w] -= 1
+            if progress is not None:
+                stats.seconds = time.perf_counter() - start
+                progress(stats)
+        elif kind == "done":
+            done.add(w)
+        elif kind == "error":
+            errors[w] = payload
+        elif kind == "log":
+            print(f"worker {w}: {payload}", flush=True)
+
+    def drain() -> None:
+        while True:
+            try:
+                handle(*messages.get_nowait())
+            except queue.Empty:
+                return
+
+    try:
+        while len(done) < workers:
+            if should_stop is not None and should_stop():
+                stats.interrupted = True
+                break
+            try:
+                handle(*messages.get(timeout=1.0))
+            except queue.Empty:
+                pass
+            for w, p in list(procs.items()):
+                if w in done:
+                    continue
+                silent = time.monotonic() - last_heard.get(w, time.monotonic())
+                if p.is_alive() and silent <= HEARTBEAT_TIMEOUT_S:
+                    continue
+                if p.is_alive():
+                    p.kill()
+                p.join(timeout=5)
+                drain()  # what it said before it died: it may have finished after all
+                if w in done:
+                    continue
+                if remaining[w] <= 0:
+                    done.add(w)
+                    continue
+                attempts[w] += 1
+                stats.restarts += 1
+                reason = errors.pop(w, f"exit code {p.exitcode}" if p.exitcode is not None else "no progress")
+                print(f"self-play worker {w} died ({reason.strip().splitlines()[-1]}); restarting "
+                      f"with {remaining[w]} games left", flush=True)
+                if attempts[w] > MAX_RESTARTS:
+                    raise RuntimeError(f"self-play worker {w} failed {attempts[w]} times:\n{reason}")
+                procs[w] = ctx.Process(target=worker_process, args=(job_for(w), messages), daemon=True)
+                procs[w].start()
+                last_heard[w] = time.monotonic()
+    finally:
+        for p in procs.values():
+            if p.is_alive():
+                p.terminate()
+        for p in procs.values():
+            p.join(timeout=10)
+    stats.seconds = time.perf_counter() - start
+    return stats
+
+
+def _count_game(stats: SelfPlayStats, summary: dict) -> None:
+    stats.games += 1
+    stats.positions += summary["moves"]
+    stats.mean_length = stats.positions / stats.games
+    stats.black_wins += summary["result"] > 0
+    stats.resigned += summary["resigned"] != 0
+    stats.playthrough += summary["playthrough"]
+    if summary["would_resign"]:
+        stats.would_resign += 1
+        winner = 1 if summary["result"] > 0 else 2 if summary["result"] < 0 else 0
+        stats.false_resignations += winner == summary["would_resign"]
+
+
+def _drain(messages, stats: SelfPlayStats, remaining: list[int], on_error) -> None:
+    while True:
+        try:
+            kind, w, payload = messages.get_nowait()
+        except queue.Empty:
+            return
+        if kind == "game":
+            _count_game(stats, payload)
+            remaining[w] -= 1
+        elif kind == "error":
+            raise RuntimeError(payload)

@@ -1,0 +1,135 @@
+"""The AlphaGo Zero loop end to end on a 5x5 board: self-play, train, gate, promote, resume."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from selfplay import records
+from training import rundir
+from training.config import load_preset
+from training.loop import TrainingLoop
+
+
+def tiny_config(**changes):
+    config = load_preset("5x5-smoke").override([
+        "run.device='cpu'", "selfplay.games_per_generation=4", "selfplay.parallel_games=4",
+        "selfplay.simulations=8", "selfplay.cheap_simulations=4", "selfplay.games_per_chunk=2",
+        "training.steps_per_generation=4", "training.batch_size=16", "gating.games=2",
+        "gating.simulations=4", "gating.parallel_games=2",
+    ] + [f"{k}={v!r}" for k, v in changes.items()])
+    return config
+
+
+def run_loop(path, config, generations, **kwargs):
+    loop = TrainingLoop(path, config, workers=1, progress=False, in_process_selfplay=True,
+                        log=lambda line: None, **kwargs)
+    return loop.run(generations)
+
+
+def test_two_generations_end_to_end(tmp_path):
+    state = run_loop(tmp_path, tiny_config(), 2)
+    assert state["generation"] == 2 and state["phase"] == "done"
+    d = rundir.RunDir(tmp_path)
+    assert (d.models / "000000-b2c16.json").exists()
+    assert (d.models / "000002-b2c16.safetensors").exists()
+    best = json.loads(d.best_path.read_text())
+    assert best["model_id"] == state["best"]
+    games = [g for p in records.chunk_paths(d.records) for g in records.read_chunk(p)]
+    assert len(games) == 8
+    assert all(g.num_moves > 0 and g.result in (-1.0, 0.0, 1.0) for g in games)
+    assert len(list((tmp_path / "sgf" / "gen000001").glob("*.sgf"))) == 4
+    ledger = [json.loads(line) for line in d.ledger.read_text().splitlines()]
+    assert len(ledger) == 4  # two gating games per generation
+    assert [h["generation"] for h in state["history"]] == [1, 2]
+
+
+def test_always_promote_moves_the_best_pointer(tmp_path):
+    state = run_loop(tmp_path, tiny_config(**{"gating.mode": "always"}), 1)
+    assert state["best"] == "000001-b2c16"
+    assert rundir.RunDir(tmp_path).read_best() == "000001-b2c16"
+
+
+def test_resume_after_a_crash_in_the_middle_of_a_write(tmp_path, monkeypatch):
+    """A crash while a record chunk is being written leaves no half-written chunk; a restart
+    finishes the generation with exactly the configured number of games."""
+    config = tiny_config()
+    real_replace = os.replace
+    calls = {"n": 0}
+
+    def crashing_replace(src, dst):
+        if str(dst).endswith(".npz"):
+            calls["n"] += 1
+            if calls["n"] == 2:  # the second chunk of generation 1
+                raise KeyboardInterrupt("simulated kill during a write")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(records.os, "replace", crashing_replace)
+    with pytest.raises(KeyboardInterrupt):
+        run_loop(tmp_path, config, 1)
+    monkeypatch.setattr(records.os, "replace", real_replace)
+    d = rundir.RunDir(tmp_path)
+    state = d.read_state()
+    assert state["generation"] == 1 and state["phase"] == "selfplay"
+    # Only complete chunks are visible, and they can be read.
+    chunks = records.chunk_paths(d.records)
+    assert len(chunks) == 1 and len(records.read_chunk(chunks[0])) == 2
+    state = run_loop(tmp_path, config, 1)
+    assert state["generation"] == 1 and state["phase"] == "done"
+    games = [g for p in records.chunk_paths(d.records) for g in records.read_chunk(p)]
+    assert len(games) == 4
+
+
+def test_resume_after_a_crash_while_saving_state(tmp_path, monkeypatch):
+    config = tiny_config()
+    run_loop(tmp_path, config, 1)
+    d = rundir.RunDir(tmp_path)
+    before = d.state_path.read_text()
+    real = rundir.atomic_write_text
+
+    def failing(path, text):
+        if str(path).endswith("state.json"):
+            raise KeyboardInterrupt("simulated kill while writing state.json")
+        return real(path, text)
+
+    monkeypatch.setattr(rundir, "atomic_write_text", failing)
+    with pytest.raises(KeyboardInterrupt):
+        run_loop(tmp_path, config, 2)
+    assert d.state_path.read_text() == before  # the old state, whole
+    monkeypatch.setattr(rundir, "atomic_write_text", real)
+    state = run_loop(tmp_path, config, 2)
+    assert state["generation"] == 2 and state["phase"] == "done"
+
+
+def test_a_stop_request_ends_after_the_current_step_and_a_restart_continues(tmp_path):
+    config = tiny_config()
+    loop = TrainingLoop(tmp_path, config, workers=1, progress=False, in_process_selfplay=True, log=lambda _: None)
+    real_selfplay = loop._selfplay
+
+    def selfplay_then_stop(*args):
+        out = real_selfplay(*args)
+        loop.request_stop()
+        return out
+
+    loop._selfplay = selfplay_then_stop
+    state = loop.run(1)
+    assert state["phase"] == "train"
+    state = run_loop(tmp_path, config, 1)
+    assert state["phase"] == "done"
+
+
+def test_a_changed_config_is_refused_on_restart(tmp_path):
+    import argparse
+
+    from training.cli import resolve_config
+
+    saved = tiny_config()
+    args = argparse.Namespace(preset=None, set=["selfplay.simulations=99"], generations=None, device=None,
+                              workers=None, reconfigure=False)
+    with pytest.raises(ValueError, match="selfplay.simulations"):
+        resolve_config(args, saved)
+    args.set = []
+    args.generations = 7
+    assert resolve_config(args, saved).run.generations == 7

@@ -1,0 +1,82 @@
+"""`goengine train`: the AlphaGo Zero loop on a run directory (resumable)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .config import RunConfig, load_preset, load_toml, preset_names
+
+# Settings that may change between restarts of one run without changing what it computes.
+_RESTARTABLE = {("run", "generations"), ("run", "device"), ("selfplay", "workers")}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--preset", default=None,
+                        help=f"a preset name ({', '.join(preset_names())}) or a TOML file; "
+                             "default: the run dir's saved config, else 9x9-quick")
+    parser.add_argument("--run-dir", required=True, help="where the run keeps its state; rerun to resume")
+    parser.add_argument("--generations", type=int, default=None,
+                        help="stop after this many generations in total (default: the preset's; 0 = until stopped)")
+    parser.add_argument("--workers", type=int, default=None, help="self-play processes (default: one per core)")
+    parser.add_argument("--device", default=None, help="cpu, cuda or auto")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                        help="override a setting, e.g. --set selfplay.simulations=32 (repeatable)")
+    parser.add_argument("--reconfigure", action="store_true",
+                        help="allow settings to differ from those the run dir was started with")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars (summaries only)")
+
+
+def resolve_config(args: argparse.Namespace, saved: RunConfig | None) -> RunConfig:
+    if args.preset is not None:
+        config = load_preset(args.preset)
+    elif saved is not None:
+        config = saved
+    else:
+        config = load_preset("9x9-quick")
+    extra = list(args.set)
+    if args.generations is not None:
+        extra.append(f"run.generations={args.generations}")
+    if args.device is not None:
+        extra.append(f"run.device={args.device!r}")
+    if args.workers is not None:
+        extra.append(f"selfplay.workers={args.workers}")
+    config = config.override(extra)
+    if saved is not None and not args.reconfigure:
+        diffs = _differences(saved, config)
+        if diffs:
+            raise ValueError("this run dir was started with different settings: " + "; ".join(diffs)
+                             + ". Use the same settings to resume, a new --run-dir, or --reconfigure.")
+    return config
+
+
+def _differences(a: RunConfig, b: RunConfig) -> list[str]:
+    out = []
+    da, db = a.to_dict(), b.to_dict()
+    for section in da:
+        for key in da[section]:
+            if (section, key) in _RESTARTABLE:
+                continue
+            if da[section][key] != db[section][key]:
+                out.append(f"{section}.{key} {da[section][key]!r} -> {db[section][key]!r}")
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from .loop import TrainingLoop
+    from .rundir import RunDir, atomic_write_text
+
+    run_dir = RunDir(args.run_dir)
+    try:
+        saved = load_toml(run_dir.config_path)
+        config = resolve_config(args, saved)
+    except ValueError as e:
+        print(f"goengine train: {e}", file=sys.stderr)
+        return 2
+    run_dir.create()
+    atomic_write_text(run_dir.config_path, config.to_toml())
+    loop = TrainingLoop(run_dir.root, config, workers=config.selfplay.workers, progress=not args.no_progress)
+    state = loop.run()
+    print(f"stopped after generation {state['generation']} ({state['phase']}); best network {state['best']}; "
+          f"rerun the same command to continue")
+    return 0

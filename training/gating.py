@@ -1,0 +1,49 @@
+"""Gating: the candidate plays the best network with the match code `goengine match` uses
+(alternating colours, no noise, lockstep batched search) and is promoted when it wins at least
+`threshold` of the games (winrate), when SPRT(elo0, elo1) accepts it (sprt), or always
+(AlphaZero's choice)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .config import RunConfig
+from .rundir import RunDir
+
+
+def gate(run_dir: RunDir, config: RunConfig, *, best: str, candidate: str, generation: int, device: str,
+         progress: bool = True, log: Callable[[str], None] = print) -> dict:
+    g = config.gating
+    if g.mode == "always" or best == candidate:
+        return {"promoted": True, "gate_wins": 0, "gate_losses": 0, "gate_draws": 0}
+    from tqdm import tqdm
+
+    from goengine.search import SearchConfig
+    from selfplay.match import MatchConfig, play_match
+
+    r, s = config.run, config.selfplay
+    search = SearchConfig(num_simulations=g.simulations, leaves_per_tree=s.leaves_per_tree, c_init=s.c_puct,
+                          fpu_reduction=s.fpu_reduction, gumbel=s.gumbel, gumbel_m=s.gumbel_m)
+    match_config = MatchConfig(games=g.games, size=r.board_size, komi=r.komi, rules=r.rules, visits=g.simulations,
+                               seed=r.seed * 1000 + generation, sgf_dir=str(run_dir.root / "sgf" / f"gate{generation:06d}"),
+                               sprt=(g.sprt_elo0, g.sprt_elo1) if g.mode == "sprt" else None,
+                               parallel=g.parallel_games, search=search, device=device,
+                               max_moves=r.max_moves or 2 * r.board_size ** 2)
+    bar = tqdm(total=g.games, desc=f"gen {generation} gate", unit="game", leave=False, dynamic_ncols=True,
+               disable=not progress)
+
+    def on_game(game, match) -> None:
+        bar.update(1)
+        bar.set_postfix_str(f"{match.wins}-{match.losses}" + (f"-{match.draws}" if match.draws else ""))
+
+    result = play_match(f"{candidate}={run_dir.model_stem(candidate)}", f"{best}={run_dir.model_stem(best)}",
+                        match_config, progress=on_game, ledger=run_dir.ledger)
+    bar.close()
+    played = result.wins + result.losses + result.draws
+    win_rate = (result.wins + 0.5 * result.draws) / played if played else 0.0
+    if g.mode == "sprt":
+        promoted = getattr(result, "sprt_decision", None) == "H1"
+    else:
+        promoted = win_rate >= g.threshold
+    return {"promoted": bool(promoted), "gate_wins": result.wins, "gate_losses": result.losses,
+            "gate_draws": result.draws, "gate_win_rate": win_rate}

@@ -1,0 +1,283 @@
+"""The AlphaGo Zero loop: self-play with the best network, train on the replay window, gate the
+candidate against the best, promote it if it is better; generation after generation.
+
+Every step ends by writing its results atomically and then `state.json`, so a restart with the
+same run directory (after Ctrl-C or kill -9) continues from the last completed step:
+
+    generation g:  selfplay (resumes: counts the games already recorded for g)
+                -> train    (redone from the last saved training state if interrupted)
+                -> gate     (redone if interrupted)
+                -> done     (summary line; g + 1 begins)
+
+Generation 0 is the randomly initialised network, which is the first best.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+
+from .config import RunConfig
+from .rundir import RunDir
+
+PHASES = ("selfplay", "train", "gate", "done")
+
+
+@dataclass
+class GenerationSummary:
+    generation: int
+    games: int = 0
+    positions: int = 0
+    selfplay_seconds: float = 0.0
+    train_steps: int = 0
+    train_seconds: float = 0.0
+    loss: float = float("nan")
+    policy_loss: float = float("nan")
+    value_loss: float = float("nan")
+    gate_wins: int = 0
+    gate_losses: int = 0
+    gate_draws: int = 0
+    promoted: bool = False
+    best: str = ""
+    false_resign_rate: float = float("nan")
+
+    def line(self) -> str:
+        sp = self.positions / self.selfplay_seconds if self.selfplay_seconds else 0.0
+        gate = "skipped"
+        total = self.gate_wins + self.gate_losses + self.gate_draws
+        if total:
+            gate = f"{self.gate_wins}-{self.gate_losses}" + (f"-{self.gate_draws}" if self.gate_draws else "")
+            gate += f" ({100.0 * (self.gate_wins + 0.5 * self.gate_draws) / total:.0f}%)"
+        verdict = "promoted" if self.promoted else "kept best"
+        return (f"gen {self.generation:3d} | self-play {self.games} games {self.positions} pos "
+                f"({sp:.0f} pos/s) | train {self.train_steps} steps loss {self.loss:.3f} "
+                f"(policy {self.policy_loss:.3f}, value {self.value_loss:.3f}) | gate {gate} {verdict} | "
+                f"best {self.best}")
+
+
+def resolve_device(name: str) -> str:
+    if name != "auto":
+        return name
+    import torch
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class TrainingLoop:
+    def __init__(self, run_dir: str | os.PathLike, config: RunConfig, *, workers: Optional[int] = None,
+                 log: Callable[[str], None] = print, progress: bool = True, in_process_selfplay: bool = False):
+        self.dir = RunDir(run_dir)
+        self.config = config
+        self.log = log
+        self.progress = progress
+        self.workers = workers if workers is not None else config.selfplay.workers
+        self.in_process_selfplay = in_process_selfplay
+        self.device = resolve_device(config.run.device)
+        self._stop = False
+        self._tb = None
+
+    # --- state -------------------------------------------------------------------------------
+
+    def _initial_state(self) -> dict:
+        return {"generation": 0, "phase": "done", "best": None, "latest": None, "history": []}
+
+    def _save(self, state: dict) -> None:
+        self.dir.write_state(state)
+
+    def request_stop(self, *_args) -> None:
+        """Finish the step in progress, then stop (the first Ctrl-C); a second one interrupts."""
+        if self._stop:
+            raise KeyboardInterrupt
+        self._stop = True
+        self.log("stopping after the current step (Ctrl-C again to interrupt now; a restart resumes)")
+
+    # --- the loop ----------------------------------------------------------------------------
+
+    def run(self, generations: Optional[int] = None) -> dict:
+        """Run until `generations` generations are complete (counting those already in the run
+        dir; None or 0: until stopped). Returns the final state."""
+        from .models import create_initial_model
+
+        self.dir.create()
+        state = self.dir.read_state() or self._initial_state()
+        if state["best"] is None:
+            model_id = create_initial_model(self.dir, self.config)
+            state.update(best=model_id, latest=model_id)
+            self.dir.write_best(model_id)
+            self._save(state)
+            self.log(f"generation 0: initial network {model_id}")
+        target = generations if generations else self.config.run.generations
+        previous = signal.signal(signal.SIGINT, self.request_stop) if _main_thread() else None
+        try:
+            while not self._stop and (not target or state["generation"] < target or state["phase"] != "done"):
+                try:
+                    state = self._step(state)
+                except _Interrupted:
+                    break
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+            if self._tb is not None:
+                self._tb.close()
+        return state
+
+    def _step(self, state: dict) -> dict:
+        if state["phase"] == "done":
+            state = dict(state, generation=state["generation"] + 1, phase="selfplay",
+                         current={"generation": state["generation"] + 1})
+            self._save(state)
+        g = state["generation"]
+        phase = state["phase"]
+        current = dict(state.get("current") or {"generation": g})
+        if phase == "selfplay":
+            current.update(self._selfplay(g, state["best"]))
+            state = dict(state, phase="train", current=current)
+        elif phase == "train":
+            current.update(self._train(g, state))
+            state = dict(state, phase="gate", latest=current["candidate"], current=current)
+        elif phase == "gate":
+            current.update(self._gate(g, state["best"], current["candidate"]))
+            best = current["candidate"] if current["promoted"] else state["best"]
+            if current["promoted"]:
+                self.dir.write_best(best)
+            summary = self._summary(g, current, best)
+            self.log(summary.line())
+            self._scalar("gating/win_rate", current.get("gate_win_rate", float("nan")), g)
+            history = list(state.get("history", [])) + [dict(current, best=best)]
+            state = dict(state, phase="done", best=best, history=history, current=None)
+        self._save(state)
+        return state
+
+    # --- phases ------------------------------------------------------------------------------
+
+    def _selfplay_config(self):
+        from goengine.search import SearchConfig
+        from selfplay.runner import SelfPlayConfig
+
+        c, s = self.config.run, self.config.selfplay
+        search = SearchConfig(num_simulations=s.simulations, leaves_per_tree=s.leaves_per_tree,
+                              c_init=s.c_puct, fpu_reduction=s.fpu_reduction, dirichlet_noise=s.dirichlet_noise,
+                              dirichlet_alpha=s.dirichlet_alpha or None, dirichlet_weight=s.dirichlet_weight,
+                              gumbel=s.gumbel, gumbel_m=s.gumbel_m)
+        return SelfPlayConfig(board_size=c.board_size, komi=c.komi, rules=c.rules, max_moves=c.max_moves or None,
+                              parallel_games=s.parallel_games, search=search, full_search_prob=s.full_search_prob,
+                              cheap_simulations=s.cheap_simulations, temperature=s.temperature,
+                              temperature_moves=s.temperature_moves, resign_threshold=s.resign_threshold,
+                              resign_consecutive=s.resign_consecutive, playthrough_fraction=s.playthrough_fraction,
+                              allow_resign=s.allow_resign)
+
+    def _selfplay(self, g: int, best: str) -> dict:
+        from selfplay.records import read_chunk
+        from selfplay.workers import run_selfplay
+
+        s = self.config.selfplay
+        have = sum(len(read_chunk(p)) for p in self.dir.generation_chunks(g))
+        need = s.games_per_generation - have
+        bar = _bar(total=s.games_per_generation, initial=have, desc=f"gen {g} self-play", unit="game",
+                   enabled=self.progress)
+
+        def progress(stats) -> None:
+            bar.update(1)
+            bar.set_postfix_str(f"{stats.games / max(stats.seconds, 1e-9):.2f} games/s, "
+                                f"{stats.positions / max(stats.seconds, 1e-9):.0f} pos/s")
+
+        seed = int(np.random.SeedSequence([self.config.run.seed, g]).generate_state(1)[0])
+        model_path = str(self.dir.model_stem(best))
+        kwargs = dict(config=self._selfplay_config(), num_games=need, model_path=model_path, model_id=best,
+                      records_dir=self.dir.records, sgf_dir=self.dir.sgf(g), chunk_prefix=self.dir.chunk_prefix(g),
+                      seed=seed, workers=self.workers, games_per_chunk=s.games_per_chunk,
+                      progress=progress if self.progress else None, in_process=self.in_process_selfplay,
+                      should_stop=lambda: self._stop)
+        if self._use_inference_server() and need > 0:
+            from selfplay.inference import InferenceServer
+
+            from .models import net_config_of
+            workers = self.workers or max(1, os.cpu_count() or 1)
+            net = net_config_of(self.config)
+            max_batch = s.parallel_games * s.leaves_per_tree
+            with InferenceServer(model_path, self.device, workers, max_batch, net.in_planes,
+                                 self.config.run.board_size, net.feature_set) as server:
+                stats = run_selfplay(**dict(kwargs, workers=workers, inference=server.client_args))
+        else:
+            stats = run_selfplay(**kwargs)
+        bar.close()
+        if stats.interrupted:
+            raise _Interrupted
+        self._scalar("selfplay/games_per_s", stats.games / max(stats.seconds, 1e-9), g)
+        self._scalar("selfplay/positions_per_s", stats.positions / max(stats.seconds, 1e-9), g)
+        self._scalar("selfplay/mean_game_length", stats.mean_length, g)
+        self._scalar("selfplay/black_win_rate", stats.black_wins / max(stats.games, 1), g)
+        if stats.would_resign:
+            self._scalar("selfplay/resign_false_positive_rate", stats.false_positive_rate, g)
+        return {"games": have + stats.games, "positions": stats.positions, "selfplay_seconds": stats.seconds,
+                "false_resign_rate": stats.false_positive_rate if stats.would_resign else None}
+
+    def _use_inference_server(self) -> bool:
+        mode = self.config.selfplay.inference_server
+        if mode == "auto":
+            return self.device.startswith("cuda") and not self.in_process_selfplay
+        return mode in ("on", "true", "yes")
+
+    def _train(self, g: int, state: dict) -> dict:
+        from .models import train_generation
+
+        start = time.perf_counter()
+        result = train_generation(self.dir, self.config, generation=g, parent=state["latest"],
+                                  device=self.device, tb=self._writer(), progress=self.progress)
+        result["train_seconds"] = time.perf_counter() - start
+        return result
+
+    def _gate(self, g: int, best: str, candidate: str) -> dict:
+        from .gating import gate
+
+        return gate(self.dir, self.config, best=best, candidate=candidate, generation=g, device=self.device,
+                    progress=self.progress, log=self.log)
+
+    # --- reporting ---------------------------------------------------------------------------
+
+    def _summary(self, g: int, current: dict, best: str) -> GenerationSummary:
+        return GenerationSummary(
+            generation=g, games=current.get("games", 0), positions=current.get("positions", 0),
+            selfplay_seconds=current.get("selfplay_seconds", 0.0), train_steps=current.get("train_steps", 0),
+            train_seconds=current.get("train_seconds", 0.0), loss=current.get("loss", float("nan")),
+            policy_loss=current.get("policy_loss", float("nan")), value_loss=current.get("value_loss", float("nan")),
+            gate_wins=current.get("gate_wins", 0), gate_losses=current.get("gate_losses", 0),
+            gate_draws=current.get("gate_draws", 0), promoted=current.get("promoted", False), best=best)
+
+    def _writer(self):
+        if self._tb is None:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:  # tensorboard is optional
+                return None
+            self._tb = SummaryWriter(str(self.dir.tensorboard))
+        return self._tb
+
+    def _scalar(self, name: str, value, step: int) -> None:
+        writer = self._writer()
+        if writer is not None and value is not None and np.isfinite(value):
+            writer.add_scalar(name, float(value), step)
+
+
+class _Interrupted(Exception):
+    """A step stopped early on request; its finished work is saved, the step is redone."""
+
+
+def _main_thread() -> bool:
+    import threading
+    return threading.current_thread() is threading.main_thread()
+
+
+def _bar(total: int, initial: int, desc: str, unit: str, enabled: bool):
+    from tqdm import tqdm
+    return tqdm(total=total, initial=initial, desc=desc, unit=unit, disable=not enabled, dynamic_ncols=True,
+                leave=False)
+
+
+def resume_hint(run_dir: str | os.PathLike) -> str:
+    return f"resume with the same command, or inspect {Path(run_dir) / 'state.json'}"

@@ -1,0 +1,122 @@
+"""The networks of a run: the initial one, and training a candidate for each generation.
+
+One training network continues from generation to generation (AlphaGo Zero), whether or not its
+candidates are promoted: each generation starts from the previous candidate's weights and the
+optimizer state saved with it, trains on the replay window and is saved as
+`models/{generation:06d}-{tag}`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+from .config import RunConfig
+from .rundir import RunDir, atomic_write_json
+
+
+def net_config_of(config: RunConfig):
+    from goengine.features import get_feature_set
+    from goengine.nn import NetConfig
+
+    n = config.network
+    fs = get_feature_set(n.feature_set)
+    return NetConfig.from_tag(n.tag, kind="policy_value", in_planes=fs.num_planes, feature_set=fs.name,
+                              feature_version=fs.version, board_sizes=(config.run.board_size,),
+                              global_pooling=n.global_pooling, ownership=n.ownership, score=n.score)
+
+
+def model_id_of(generation: int, config: RunConfig) -> str:
+    return f"{generation:06d}-{config.network.tag}"
+
+
+def create_initial_model(run_dir: RunDir, config: RunConfig) -> str:
+    """Generation 0: a randomly initialised network (seeded by the run's seed)."""
+    import torch
+
+    from goengine.nn import build_network, save_checkpoint
+
+    torch.manual_seed(config.run.seed)
+    net_config = net_config_of(config)
+    model = build_network(net_config)
+    model_id = model_id_of(0, config)
+    save_checkpoint(run_dir.model_stem(model_id), model, net_config, step=0, parent_model_id=None,
+                    model_id=model_id, train_config=config.to_dict())
+    return model_id
+
+
+def train_config_of(config: RunConfig, device: str):
+    from .trainer import TrainConfig
+
+    t = config.training
+    return TrainConfig(batch_size=t.batch_size, optimizer=t.optimizer, learning_rate=t.learning_rate,
+                       lr_schedule=t.lr_schedule, momentum=t.momentum, weight_decay=t.weight_decay,
+                       value_loss_weight=t.value_loss_weight, ownership_loss_weight=t.ownership_loss_weight,
+                       score_loss_weight=t.score_loss_weight, device=device)
+
+
+def train_generation(run_dir: RunDir, config: RunConfig, *, generation: int, parent: str, device: str,
+                     tb=None, progress: bool = True) -> dict:
+    """Train the candidate of `generation` from `parent` (the previous candidate) and save it.
+    Returns {"candidate", "train_steps", "loss", "policy_loss", "value_loss", "samples_per_s"}."""
+    from goengine.nn import load_checkpoint, save_checkpoint
+
+    from .dataset import SampleStream
+    from .replay import ReplayWindow
+    from .trainer import Trainer
+
+    t = config.training
+    model, net_config, meta = load_checkpoint(run_dir.model_stem(parent), device=device)
+    model.train()
+    trainer = Trainer(model, net_config, train_config_of(config, device), tb_writer=tb)
+    step0 = int(meta.get("step", 0))
+    trainer.step = step0
+    _load_optimizer_state(run_dir, trainer, parent)
+    window = ReplayWindow(run_dir.records, t.window_games, board_size=config.run.board_size)
+    candidate = model_id_of(generation, config)
+    metrics: dict = {}
+    steps = t.steps_per_generation if window.num_games >= max(1, t.min_window_games) else 0
+    if steps:
+        seed = hash((config.run.seed, generation)) & 0x7FFFFFFF
+        bar = _progress_bar(progress, generation, steps)
+        first = trainer.step
+
+        def report(step: int, averages: dict) -> None:
+            bar.update(step - first - bar.n)
+            bar.set_postfix_str(f"loss {averages['loss']:.3f}, {averages['samples_per_s']:.0f} samples/s")
+
+        with SampleStream(window, net_config, t.batch_size, seed=seed) as batches:
+            metrics = trainer.train_steps(batches, steps, progress=report)
+        bar.close()
+    save_checkpoint(run_dir.model_stem(candidate), trainer.model, net_config, step=step0 + steps,
+                    parent_model_id=parent, model_id=candidate, train_config=config.to_dict(),
+                    extra={"window_games": window.num_games, "window_positions": window.num_positions})
+    _save_optimizer_state(run_dir, trainer, candidate)
+    return {"candidate": candidate, "train_steps": steps, "loss": metrics.get("loss", float("nan")),
+            "policy_loss": metrics.get("policy_loss", float("nan")),
+            "value_loss": metrics.get("value_loss", float("nan")),
+            "samples_per_s": metrics.get("samples_per_s", float("nan"))}
+
+
+def _progress_bar(enabled: bool, generation: int, steps: int):
+    from tqdm import tqdm
+    return tqdm(total=steps, desc=f"gen {generation} train", unit="step", leave=False, dynamic_ncols=True,
+                disable=not enabled)
+
+
+def _save_optimizer_state(run_dir: RunDir, trainer, model_id: str) -> None:
+    from .trainer import save_trainer_state
+    save_trainer_state(run_dir.train_state, trainer)
+    atomic_write_json(run_dir.train_state.with_suffix(".owner.json"), {"model_id": model_id})
+
+
+def _load_optimizer_state(run_dir: RunDir, trainer, parent: str) -> Optional[str]:
+    """The optimizer state belongs to the network it was saved with; use it only for that one."""
+    owner = run_dir.train_state.with_suffix(".owner.json")
+    if not owner.exists():
+        return None
+    if json.loads(owner.read_text()).get("model_id") != parent:
+        return None
+    from .trainer import load_trainer_state
+    load_trainer_state(run_dir.train_state, trainer)
+    return parent

@@ -1,0 +1,382 @@
+"""The supervised-learning policy trainer (AlphaGo stage 1): a plain conv policy network learns
+the expert's move from shard positions, with random symmetries, a cosine learning-rate
+schedule, periodic checkpoints with held-out accuracy, and exact resumption.
+
+The run directory:
+
+    run_dir/
+      shards/            training shards and manifest.json (`build.py`)
+      heldout/           held-out shards (measuring only: never trained on)
+      models/sl-0001234-b6c64.safetensors + .json   checkpoints (goengine.nn format)
+      train_state.pt     resume state: model, optimizer, step, clock, data cursor, config
+      eval.jsonl         one line per held-out evaluation: step, samples, checkpoint, report
+      final.json         the last checkpoint and its full held-out report, once finished
+      tb/                TensorBoard scalars (train/*, heldout/*)
+
+Budget and schedule. A run stops after `steps` optimizer steps or `hours` of run time
+(training and the evaluations at checkpoints, summed over every resumption), whichever comes
+first. Progress p in [0, 1] is the larger of the two fractions; the learning rate is
+`learning_rate` * (min_lr_fraction + (1 - min_lr_fraction) * (1 + cos(pi * p)) / 2), ramped up
+linearly over the first `warmup_steps` steps. A time budget makes the schedule depend on the
+machine's speed, which is the point: the run anneals by the time it has.
+
+Resumption. `train_state.pt` is written atomically (torch.save, read back with
+weights_only=True) at every checkpoint and when the run is interrupted (Ctrl-C, SIGTERM): it
+holds the model and optimizer state, the step, the run time so far and the data stream's
+cursor, so rerunning the same command continues with the batches the run would have drawn. A
+finished run only prints its final report again. Changing the architecture or feature set of
+a run directory is refused; the budget, learning rate and checkpoint settings may change.
+
+Accuracy while training. Until the stream finishes its first epoch every batch is made of
+positions the network has not seen, so the running train accuracy is an honest estimate of
+accuracy on training-distribution games; the held-out figures are for reporting only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+# goengine.nn before torch: it chooses OpenMP's wait policy, which torch's import fixes
+from goengine.nn import NetConfig, build_network, physical_cores, save_checkpoint  # isort: skip
+import torch
+import torch.nn.functional as F
+
+from goengine.features import get_feature_set
+
+from .accuracy import format_report
+from .evaluate import evaluate_policy, spread_games
+from .files import atomic_write, atomic_write_json
+from .samples import ShardStream
+from .shards import Shard, load_shards
+
+STATE_VERSION = 1
+STATE_FILE = "train_state.pt"
+OPTIMIZERS = ("sgd", "adamw")
+
+
+@dataclass(frozen=True)
+class SLConfig:
+    feature_set: str = "alphago"
+    tag: str = "b6c64"                 # b<conv layers>c<filters> of the plain policy stack
+    board_size: int = 19
+    head_channels: int = 32
+    batch_size: int = 64
+    optimizer: str = "sgd"             # "sgd" (momentum, Nesterov) or "adamw"
+    learning_rate: float = 0.05
+    min_lr_fraction: float = 0.02      # the cosine ends at learning_rate * this
+    warmup_steps: int = 200
+    momentum: float = 0.9
+    weight_decay: float = 1e-4         # sgd: L2 on conv/linear weights; adamw: decoupled decay
+    hours: Optional[float] = None      # run-time budget (see the module docstring)
+    steps: Optional[int] = None        # step budget
+    checkpoint_minutes: float = 15.0
+    eval_games: int = 30               # held-out games evaluated at each checkpoint (0: none)
+    final_eval_games: int = 200        # held-out games evaluated at the end (0: all)
+    eval_batch: int = 256
+    shards_in_memory: int = 4
+    seed: int = 0
+    device: str = "auto"               # "auto" (cuda when available), "cpu", "cuda", "cuda:1"
+    threads: int = 0                   # torch CPU threads; 0: one per physical core
+    log_every: int = 10                # steps between TensorBoard writes
+
+    def __post_init__(self) -> None:
+        get_feature_set(self.feature_set)
+        NetConfig.from_tag(self.tag, kind="policy")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.hours is None and self.steps is None:
+            raise ValueError("give a budget: hours or steps")
+        if (self.hours is not None and self.hours <= 0) or (self.steps is not None and self.steps < 1):
+            raise ValueError("hours and steps must be positive")
+        if self.batch_size < 1 or self.learning_rate <= 0 or not 0 <= self.min_lr_fraction <= 1:
+            raise ValueError("batch_size and learning_rate must be positive, min_lr_fraction in [0, 1]")
+
+    def net_config(self) -> NetConfig:
+        fs = get_feature_set(self.feature_set)
+        return NetConfig.from_tag(self.tag, kind="policy", in_planes=fs.num_planes, feature_set=fs.name,
+                                  feature_version=fs.version, board_sizes=(self.board_size,),
+                                  head_channels=self.head_channels)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def progress(self, step: int, seconds: float) -> float:
+        fractions = [0.0]
+        if self.steps is not None:
+            fractions.append(step / self.steps)
+        if self.hours is not None:
+            fractions.append(seconds / (3600.0 * self.hours))
+        return min(1.0, max(fractions))
+
+    def learning_rate_at(self, step: int, seconds: float) -> float:
+        p = self.progress(step, seconds)
+        lr = self.learning_rate * (self.min_lr_fraction + (1 - self.min_lr_fraction) * 0.5 * (1 + math.cos(math.pi * p)))
+        if step < self.warmup_steps:
+            lr *= (step + 1) / self.warmup_steps
+        return lr
+
+
+# Settings a run directory is tied to: everything else may change between resumptions.
+_FIXED = ("feature_set", "tag", "board_size", "head_channels", "optimizer")
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def _decayed(name: str, p: torch.Tensor) -> bool:
+    return p.ndim > 1 and not name.endswith(".bias")
+
+
+def make_optimizer(model: torch.nn.Module, config: SLConfig) -> torch.optim.Optimizer:
+    decay = [p for n, p in model.named_parameters() if _decayed(n, p)]
+    other = [p for n, p in model.named_parameters() if not _decayed(n, p)]
+    if config.optimizer == "sgd":
+        # L2 coefficient c in the loss is weight_decay 2c in torch's SGD.
+        groups = [{"params": decay, "weight_decay": 2 * config.weight_decay}, {"params": other, "weight_decay": 0.0}]
+        return torch.optim.SGD(groups, lr=config.learning_rate, momentum=config.momentum, nesterov=True)
+    groups = [{"params": decay, "weight_decay": config.weight_decay}, {"params": other, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=config.learning_rate)
+
+
+class _Interrupt:
+    """Turns SIGTERM into a flag the loop checks, so the run saves its state before leaving."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self) -> "_Interrupt":
+        try:
+            self._previous = signal.signal(signal.SIGTERM, self._handle)
+        except ValueError:  # not the main thread
+            self._previous = None
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        self.requested = True
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)
+
+
+class SLRun:
+    """One training run in `run_dir` on prepared shards. `train()` runs it to its budget (or
+    resumes it) and returns the final held-out report."""
+
+    def __init__(self, run_dir: str | Path, config: SLConfig, train_paths: list[Path],
+                 heldout: Optional[Shard], log: Callable[[str], None] = print, progress_bar: bool = True):
+        self.dir = Path(run_dir)
+        self.config = config
+        self.log = log
+        self.progress_bar = progress_bar
+        self.heldout = heldout
+        self.device = resolve_device(config.device)
+        if self.device.type == "cpu":
+            torch.set_num_threads(config.threads or physical_cores())
+        self.net_config = config.net_config()
+        torch.manual_seed(config.seed)
+        self.model = build_network(self.net_config).to(self.device)
+        self.optimizer = make_optimizer(self.model, config)
+        self.step = 0
+        self.samples = 0
+        self.seconds = 0.0
+        self.finished = False
+        self.last_checkpoint: Optional[str] = None
+        cursor = (0, 0, 0)
+        state = self._load_state()
+        if state is not None:
+            cursor = tuple(state["cursor"])
+        self.stream = ShardStream(train_paths, config.feature_set, config.batch_size, seed=config.seed,
+                                  shards_in_memory=config.shards_in_memory, cursor=cursor)
+        self._tb = None
+
+    # --- state -----------------------------------------------------------------------------------
+
+    @property
+    def state_path(self) -> Path:
+        return self.dir / STATE_FILE
+
+    def _load_state(self) -> Optional[dict[str, Any]]:
+        if not self.state_path.is_file():
+            return None
+        state = torch.load(self.state_path, map_location="cpu", weights_only=True)
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"{self.state_path}: state version {state.get('version')!r}, expected {STATE_VERSION}")
+        saved = json.loads(state["config"])
+        changed = [k for k in _FIXED if saved.get(k) != getattr(self.config, k)]
+        if changed:
+            details = ", ".join(f"{k}: run has {saved.get(k)!r}, asked {getattr(self.config, k)!r}" for k in changed)
+            raise ValueError(f"{self.dir} holds a run with other settings ({details}); use another --run-dir")
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.step, self.samples, self.seconds = int(state["step"]), int(state["samples"]), float(state["seconds"])
+        self.last_checkpoint = state["last_checkpoint"] or None
+        budget_grew = self.config.progress(self.step, self.seconds) < 1.0
+        self.finished = bool(state["finished"]) and not budget_grew
+        self.log(f"resuming {self.dir} at step {self.step} ({self.samples} samples, {self.seconds / 60:.1f} min)")
+        return state
+
+    def _save_state(self) -> None:
+        state = {"version": STATE_VERSION, "config": json.dumps(self.config.to_dict()), "step": self.step,
+                 "samples": self.samples, "seconds": self.seconds, "cursor": list(self.stream.cursor),
+                 "finished": self.finished, "last_checkpoint": self.last_checkpoint or "",
+                 "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict()}
+        atomic_write(self.state_path, lambda f: torch.save(state, f))
+
+    def _save_checkpoint(self) -> str:
+        stem = self.dir / "models" / f"sl-{self.step:07d}-{self.net_config.tag}"
+        save_checkpoint(stem, self.model, self.net_config, step=self.step, model_id=stem.name,
+                        train_config=self.config.to_dict(), extra={"samples": self.samples})
+        self.last_checkpoint = str(stem)
+        return str(stem)
+
+    # --- logging -----------------------------------------------------------------------------------
+
+    def _writer(self):
+        if self._tb is None:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:  # tensorboard is optional
+                self._tb = False
+            else:
+                self._tb = SummaryWriter(str(self.dir / "tb"))
+        return self._tb or None
+
+    def _scalars(self, prefix: str, values: dict[str, float]) -> None:
+        writer = self._writer()
+        if writer is not None:
+            for k, v in values.items():
+                if v is not None:
+                    writer.add_scalar(f"{prefix}/{k}", v, self.step)
+
+    def evaluate(self, max_games: int) -> Optional[dict[str, Any]]:
+        """Held-out accuracy of the current model on `max_games` games spread over the set (0:
+        all), logged to eval.jsonl and TensorBoard."""
+        if self.heldout is None or self.heldout.num_games == 0:
+            return None
+        games = spread_games(self.heldout, max_games or None)
+        report = evaluate_policy(self.model, self.net_config, games, device=self.device,
+                                 batch_size=self.config.eval_batch)
+        self.model.train()
+        line = {"step": self.step, "samples": self.samples, "minutes": round(self.seconds / 60, 2),
+                "checkpoint": self.last_checkpoint, "report": report}
+        with open(self.dir / "eval.jsonl", "a", encoding="utf-8") as f:
+            f.write(json.dumps(line) + "\n")
+        flat = {"top1": report["top1"], "top5": report["top5"], "nll": report["nll"]}
+        for name, row in report["by_move_number"].items():
+            flat[f"top1_moves_{name}"] = row["top1"]
+        self._scalars("heldout", flat)
+        self.log(f"held-out at step {self.step} ({report['games']} games): {format_report(report)}")
+        return report
+
+    # --- the loop ------------------------------------------------------------------------------------
+
+    def train(self) -> Optional[dict[str, Any]]:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        if self.finished:
+            final = json.loads((self.dir / "final.json").read_text()) if (self.dir / "final.json").is_file() else None
+            self.log(f"{self.dir} is finished (step {self.step}); final checkpoint {self.last_checkpoint}")
+            return final["report"] if final else None
+        c = self.config
+        self.model.train()
+        bar = None
+        if self.progress_bar:
+            from tqdm import tqdm
+            bar = tqdm(total=c.steps, initial=self.step, unit="step", dynamic_ncols=True,
+                       desc=f"train-sl {self.net_config.tag}")
+        session_start = time.perf_counter()
+        base_seconds = self.seconds
+        last_checkpoint = time.perf_counter()
+        ema_loss = ema_acc = None
+        window_samples, window_start, data_time = 0, time.perf_counter(), 0.0
+        interrupted = False
+        with _Interrupt() as interrupt:
+            try:
+                while c.progress(self.step, self.seconds) < 1.0:
+                    t0 = time.perf_counter()
+                    batch = next(self.stream)
+                    data_time += time.perf_counter() - t0
+                    lr = c.learning_rate_at(self.step, self.seconds)
+                    for group in self.optimizer.param_groups:
+                        group["lr"] = lr
+                    x = torch.from_numpy(batch.features).to(self.device).float()
+                    y = torch.from_numpy(batch.targets).to(self.device)
+                    with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
+                        logits = self.model(x).policy_logits
+                    loss = F.cross_entropy(logits.float(), y)
+                    self.optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    self.optimizer.step()
+                    self.step += 1
+                    self.samples += int(y.shape[0])
+                    window_samples += int(y.shape[0])
+                    self.seconds = base_seconds + time.perf_counter() - session_start
+                    if self.step % c.log_every == 0 or bar is not None:
+                        acc = float((logits.argmax(dim=1) == y).float().mean())
+                        ema_loss = float(loss) if ema_loss is None else 0.98 * ema_loss + 0.02 * float(loss)
+                        ema_acc = acc if ema_acc is None else 0.98 * ema_acc + 0.02 * acc
+                    if self.step % c.log_every == 0:
+                        now = time.perf_counter()
+                        rate = window_samples / max(now - window_start, 1e-9)
+                        data_share = data_time / max(now - window_start, 1e-9)
+                        self._scalars("train", {"loss": ema_loss, "top1": ema_acc, "learning_rate": lr,
+                                                "samples_per_s": rate, "data_share": data_share})
+                        if bar is not None:
+                            bar.set_postfix(loss=f"{ema_loss:.3f}", acc=f"{100 * ema_acc:.1f}%",
+                                            sps=f"{rate:.0f}", lr=f"{lr:.4f}", data=f"{100 * data_share:.0f}%",
+                                            min=f"{self.seconds / 60:.0f}", refresh=False)
+                        window_samples, window_start, data_time = 0, now, 0.0
+                    if bar is not None:
+                        bar.update(1)
+                    if interrupt.requested:
+                        raise KeyboardInterrupt
+                    if time.perf_counter() - last_checkpoint >= 60 * c.checkpoint_minutes:
+                        self._save_checkpoint()
+                        self._save_state()
+                        if c.eval_games:
+                            self.evaluate(c.eval_games)
+                            self.seconds = base_seconds + time.perf_counter() - session_start
+                        last_checkpoint = time.perf_counter()
+            except KeyboardInterrupt:
+                interrupted = True
+            finally:
+                if bar is not None:
+                    bar.close()
+        self.seconds = base_seconds + time.perf_counter() - session_start
+        if interrupted:
+            self._save_state()
+            self.log(f"interrupted at step {self.step}; state saved in {self.state_path}: rerun the command to resume")
+            raise KeyboardInterrupt
+        checkpoint = self._save_checkpoint()
+        self._save_state()
+        self.log(f"trained {self.step} steps ({self.samples} samples) in {self.seconds / 60:.1f} min; "
+                 f"checkpoint {checkpoint}")
+        report = self.evaluate(c.final_eval_games)
+        self.finished = True
+        self._save_state()
+        atomic_write_json(self.dir / "final.json", {"checkpoint": checkpoint, "step": self.step,
+                                                    "samples": self.samples, "minutes": round(self.seconds / 60, 2),
+                                                    "report": report})
+        if self._tb:
+            self._tb.flush()
+        return report
+
+
+def load_heldout(paths: list[Path]) -> Optional[Shard]:
+    return load_shards(paths) if paths else None
+
+
+_ = np  # numpy is part of the batches this module consumes
