@@ -33,6 +33,7 @@ LZ = "lz"
 KATA = "kata"
 _IGNORED_KEYS = ("ownershipstdev", "movesownership", "pvvisits", "pvedgevisits", "rootinfo")
 MAX_PV = 24
+MIN_SHOWN_VISITS = 2
 LCB_Z = 1.96
 
 
@@ -148,15 +149,17 @@ def move_infos(result: SearchResult, pv_of, first_action: Optional[int] = None, 
     then by visits; at least `min_moves` (unvisited ones by prior) and at most `max_moves`.
     `pv_of(action)` gives the principal variation through a root action."""
     visits = result.visit_counts
-    candidates = np.flatnonzero(visits > 0)
+    # A move with one visit has one random playout behind it: noise, not worth a GUI's circle.
+    candidates = np.flatnonzero(visits >= MIN_SHOWN_VISITS)
     if allowed is not None:
         candidates = candidates[allowed[candidates]]
     order = sorted(candidates, key=lambda a: (-int(visits[a]), -np.nan_to_num(result.q[a], nan=-2.0)))
-    if first_action is not None and first_action in order:
-        order.remove(first_action)
+    if first_action is not None:
+        if first_action in order:
+            order.remove(first_action)
         order.insert(0, first_action)
     if len(order) < min_moves:
-        rest = np.flatnonzero((visits == 0) & (result.prior > 0))
+        rest = np.flatnonzero((visits < MIN_SHOWN_VISITS) & (result.prior > 0))
         if allowed is not None:
             rest = rest[allowed[rest]]
         rest = sorted(rest, key=lambda a: -float(result.prior[a]))

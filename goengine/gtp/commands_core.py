@@ -49,6 +49,7 @@ def boardsize(engine: Engine, args: tuple) -> str:
         raise GtpError("unacceptable size")
     engine.size = size
     engine.clear_board()
+    engine.prepare_search()
     return ""
 
 

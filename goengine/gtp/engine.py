@@ -146,6 +146,7 @@ class Engine:
             game = GameState(5)
             Searcher(5, self.evaluator, SearchSettings(visits=16)).search(game, visits=16)
             classify_stones(game, rollout_ownership(game, 4))
+            self._build_searcher(self.size)  # its trees take a moment to allocate
         except Exception as e:  # reported to every command that needs the search
             self._startup_error = f"{type(e).__name__}: {e}"
             log.error("start-up failed:\n%s", traceback.format_exc())
@@ -166,16 +167,24 @@ class Engine:
 
     def searcher(self):
         """The search (a thinking.Searcher) for the current board size, built on first use."""
+        self.wait_ready()
+        return self._build_searcher(self.game.size)
+
+    def _build_searcher(self, size: int):
         from .thinking import SearchSettings, Searcher
 
-        self.wait_ready()
-        if self._searcher is None or self._searcher.size != self.game.size:
+        if self._searcher is None or self._searcher.size != size:
             self._searcher = None  # free the old trees first
             settings = SearchSettings(visits=self.options.visits, seed=self.options.seed,
                                       tree_edges=self.options.tree_edges)
-            self._searcher = Searcher(self.game.size, self.evaluator, settings,
-                                      max_moves=self.max_moves(self.game.size))
+            self._searcher = Searcher(size, self.evaluator, settings, max_moves=self.max_moves(size))
         return self._searcher
+
+    def prepare_search(self) -> None:
+        """Build the search for the current size now if the engine is ready (a new board size
+        otherwise costs the first genmove the allocation of the trees)."""
+        if self._ready.is_set() and self._startup_error is None:
+            self._build_searcher(self.game.size)
 
     def move_budget(self, color: int) -> tuple[Optional[int], Optional[float]]:
         """(visit limit, deadline) for a move of `color` that the controller asked for at

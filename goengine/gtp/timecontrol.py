@@ -15,9 +15,9 @@ each colour, and the time one move may take.
 The controller's time_left sets it; between time_left commands the engine charges its own
 thinking time to it, so a controller that never sends time_left is still respected.
 
-The budget spends main time evenly over the moves the engine still expects to play, then most
-of a byo-yomi period per move (less the safety margin `lag`, which covers the time spent outside
-the search and on the wire).
+The budget spends main time evenly over the moves the engine still expects to play (keeping
+back `lag` plus `min_move_seconds` for each of them), then most of a byo-yomi period per move
+(less `lag`, which covers the time spent outside the search and on the wire).
 """
 
 from __future__ import annotations
@@ -126,16 +126,23 @@ class Clock:
 @dataclass(frozen=True)
 class TimePolicy:
     lag: float = 0.3  # seconds kept back every move for overhead and transport
+    # What a move costs at least, search aside: main time keeps this much for every move still
+    # expected, so a long game on absolute time ends with fast moves rather than a lost clock.
+    min_move_seconds: float = 0.05
     byoyomi_fraction: float = 0.8  # of a period (per stone) spent on one move
-    game_length_factor: float = 0.8  # expected game length in moves, per board point
-    min_moves_factor: float = 0.1  # own moves always expected to remain, per board point
+    # Expected game length in moves: factor * points + extra (about 110 moves on 9x9 and 300
+    # on 19x19, where play goes on until the dame are filled).
+    game_length_factor: float = 0.7
+    game_length_extra: float = 50.0
+    min_moves_factor: float = 1.0 / 6.0  # own moves always expected to remain, per board point
 
     def with_(self, **changes) -> "TimePolicy":
         return replace(self, **changes)
 
     def own_moves_left(self, size: int, move_number: int) -> float:
         points = size * size
-        return max(5.0, self.min_moves_factor * points, (self.game_length_factor * points - move_number) / 2.0)
+        expected = self.game_length_factor * points + self.game_length_extra
+        return max(5.0, self.min_moves_factor * points, (expected - move_number) / 2.0)
 
     def budget(self, settings: TimeSettings, clock: Clock, size: int, move_number: int) -> Optional[float]:
         """Seconds the next move may think, or None without a time limit."""
@@ -152,6 +159,6 @@ class TimePolicy:
             byo = max(0.0, per_move * self.byoyomi_fraction - self.lag)
             if clock.in_byoyomi:
                 return byo
-        usable = max(0.0, clock.main_left - self.lag)
-        from_main = usable / self.own_moves_left(size, move_number)
-        return max(from_main, byo)
+        moves_left = self.own_moves_left(size, move_number)
+        usable = max(0.0, clock.main_left - self.lag - self.min_move_seconds * moves_left)
+        return max(usable / moves_left, byo)
