@@ -33,7 +33,6 @@ LZ = "lz"
 KATA = "kata"
 _IGNORED_KEYS = ("ownershipstdev", "movesownership", "pvvisits", "pvedgevisits", "rootinfo")
 MAX_PV = 24
-MIN_SHOWN_VISITS = 2
 LCB_Z = 1.96
 
 
@@ -144,13 +143,14 @@ class MoveInfo:
 
 
 def move_infos(result: SearchResult, pv_of, first_action: Optional[int] = None, min_moves: int = 0,
-               max_moves: Optional[int] = None, allowed: Optional[np.ndarray] = None) -> list[MoveInfo]:
+               max_moves: Optional[int] = None, allowed: Optional[np.ndarray] = None,
+               min_visits: int = 1) -> list[MoveInfo]:
     """Candidates in display order: `first_action` (the move the engine would play) first,
-    then by visits; at least `min_moves` (unvisited ones by prior) and at most `max_moves`.
-    `pv_of(action)` gives the principal variation through a root action."""
+    then by visits; moves with at least `min_visits` visits, at least `min_moves` of them
+    (adding less visited ones by prior) and at most `max_moves`. `pv_of(action)` gives the
+    principal variation through a root action."""
     visits = result.visit_counts
-    # A move with one visit has one random playout behind it: noise, not worth a GUI's circle.
-    candidates = np.flatnonzero(visits >= MIN_SHOWN_VISITS)
+    candidates = np.flatnonzero(visits >= max(1, min_visits))
     if allowed is not None:
         candidates = candidates[allowed[candidates]]
     order = sorted(candidates, key=lambda a: (-int(visits[a]), -np.nan_to_num(result.q[a], nan=-2.0)))
@@ -159,7 +159,7 @@ def move_infos(result: SearchResult, pv_of, first_action: Optional[int] = None, 
             order.remove(first_action)
         order.insert(0, first_action)
     if len(order) < min_moves:
-        rest = np.flatnonzero((visits < MIN_SHOWN_VISITS) & (result.prior > 0))
+        rest = np.flatnonzero((visits < max(1, min_visits)) & (result.prior > 0))
         if allowed is not None:
             rest = rest[allowed[rest]]
         rest = sorted(rest, key=lambda a: -float(result.prior[a]))

@@ -43,8 +43,11 @@ class _Reporter:
             self.ownership = own if game.to_play == BLACK else -own
 
     def line(self, result: SearchResult, first_action: Optional[int] = None) -> str:
+        # With rollouts a move with one visit has one random playout behind it: noise, not
+        # worth a circle on the GUI's board.
+        min_visits = 1 if self.engine.evaluator is not None else 2
         infos = move_infos(result, self.searcher.child_pv, first_action, self.request.min_moves,
-                           self.request.max_moves, self.allowed)
+                           self.request.max_moves, self.allowed, min_visits)
         if self.kind == LZ:
             return lz_line(infos, self.game.size)
         return kata_line(self._with_score_leads(infos), self.game.size, self.ownership)
