@@ -105,16 +105,17 @@ def main() -> None:
                   records_dir=tmp / "records", sgf_dir=None, chunk_prefix="bench", seed=2,
                   workers=loop.workers or max(1, os.cpu_count() or 1), games_per_chunk=10**6,
                   should_stop=lambda: deadline[0] is not None and time.perf_counter() > deadline[0])
-    counts = {"positions": 0, "first": None}
+    counts = {"moves": 0, "first": None}
 
-    def progress(stats):
-        if counts["first"] is None:  # time from the first finished game on: workers are warm
-            counts["first"] = (time.perf_counter(), stats.positions)
-            deadline[0] = time.perf_counter() + args.seconds
-        counts["positions"] = stats.positions
-        counts["last"] = time.perf_counter()
+    def on_moves(stats):
+        # Time from the first report on (workers are warm by then) for --seconds.
+        now = time.perf_counter()
+        if counts["first"] is None:
+            counts["first"] = (now, stats.moves_played)
+            deadline[0] = now + args.seconds
+        counts["moves"], counts["last"] = stats.moves_played, now
 
-    kwargs["progress"] = progress
+    kwargs["on_moves"] = on_moves
     if loop._use_inference_server():
         from selfplay.inference import InferenceServer
 
@@ -125,7 +126,7 @@ def main() -> None:
     else:
         run_selfplay(**kwargs)
     t0, p0 = counts["first"]
-    rate = (counts["positions"] - p0) / max(counts["last"] - t0, 1e-9)
+    rate = (counts["moves"] - p0) / max(counts["last"] - t0, 1e-9)
     print(json.dumps({"bench": "workers", "preset": args.preset, "device": args.device, "workers": kwargs["workers"],
                       "inference_server": loop._use_inference_server(), "positions_per_s": round(rate, 1)}), flush=True)
 

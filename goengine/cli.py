@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 # name -> (module, one-line help). Each module defines `add_arguments(parser)` and `run(args)`.
@@ -15,6 +16,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "match": ("selfplay.match_cli", "play a match between two players (networks, built-ins, GTP engines)"),
     "ratings": ("selfplay.ratings_cli", "Bradley-Terry ratings of the players in match ledgers"),
     "train": ("training.cli", "self-play training: the AlphaGo Zero loop on a run directory"),
+    "train-sl": ("training.sl.cli", "supervised policy training on expert SGF games (AlphaGo stage 1)"),
+    "eval-policy": ("training.sl.eval_cli", "move-prediction accuracy of a policy network on expert games"),
     "train-rollout": ("training.rollout.cli", "fit AlphaGo's fast rollout policy on expert games"),
     "train-rl": ("training.rl.cli", "AlphaGo's policy-gradient self-play against a pool of earlier policies"),
     "train-value": ("training.value.cli", "AlphaGo's value network on one position per self-play game"),
@@ -35,6 +38,10 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    # OpenMP threads that spin while idle cripple torch on shared cores; set the policy before
+    # any subcommand imports torch (worker processes inherit it). See goengine/nn/runtime.py.
+    if "OMP_WAIT_POLICY" not in os.environ:
+        os.environ.setdefault("GOMP_SPINCOUNT", "1000")
     selected = argv[0] if argv and argv[0] in SUBCOMMANDS else None
     parser = build_parser(selected)
     if not argv:

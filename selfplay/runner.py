@@ -82,9 +82,11 @@ class SelfPlayRunner:
         return _Slot(game, record)
 
     def play(self, num_games: int, on_game: Optional[Callable[[GameRecord], None]] = None,
-             should_stop: Optional[Callable[[], bool]] = None) -> list[GameRecord]:
-        """Play `num_games` games; `on_game` is called as each finishes. Stops early (returning
-        the finished games) when `should_stop()` becomes true."""
+             should_stop: Optional[Callable[[], bool]] = None,
+             on_moves: Optional[Callable[[int], None]] = None) -> list[GameRecord]:
+        """Play `num_games` games; `on_game` is called as each finishes and `on_moves(n)` after
+        each lockstep move with the number of moves just played. Stops early (returning the
+        finished games) when `should_stop()` becomes true."""
         c = self.config
         n = min(c.parallel_games, num_games)
         slots: list[Optional[_Slot]] = [self._new_slot() for _ in range(n)]
@@ -105,6 +107,8 @@ class SelfPlayRunner:
             start = time.perf_counter()
             results = self.search.search(active, sims, noise)
             self.search_seconds += time.perf_counter() - start
+            if on_moves is not None:
+                on_moves(len(active))
             for i, g in enumerate(active):
                 slot = slots[g]
                 game, record, result = slot.game, slot.record, results[i]

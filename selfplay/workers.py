@@ -58,6 +58,7 @@ class SelfPlayStats:
     restarts: int = 0
     mean_length: float = 0.0
     interrupted: bool = False
+    moves_played: int = 0           # running count of moves, including unfinished games
 
     @property
     def false_positive_rate(self) -> float:
@@ -67,6 +68,7 @@ class SelfPlayStats:
 
 
 def _build_evaluator(job: WorkerJob):
+    import goengine.nn  # noqa: F401  (sets OpenMP's spin policy before torch loads)
     import torch
 
     torch.set_num_threads(max(1, job.threads))
@@ -132,7 +134,17 @@ def worker_main(job: WorkerJob, messages) -> None:
             if len(pending) >= job.games_per_chunk:
                 flush()
 
-        runner.play(job.num_games, on_game=on_game)
+        moves = {"count": 0, "sent": time.monotonic()}
+
+        def on_moves(n: int) -> None:
+            # A running count of moves, at most once a second: games in lockstep finish in
+            # bursts, so finished games alone make a poor speedometer.
+            moves["count"] += n
+            if time.monotonic() - moves["sent"] >= 1.0:
+                messages.put(("moves", job.worker_id, moves["count"]))
+                moves["count"], moves["sent"] = 0, time.monotonic()
+
+        runner.play(job.num_games, on_game=on_game, on_moves=on_moves)
         flush()
         messages.put(("done", job.worker_id, None))
     except Exception:
@@ -150,7 +162,8 @@ def run_selfplay(*, config: SelfPlayConfig, num_games: int, model_path: Optional
                  seed: int, workers: int = 0, games_per_chunk: int = 16,
                  progress: Optional[Callable[[SelfPlayStats], None]] = None,
                  inference: Optional[Callable[[int], dict]] = None, in_process: bool = False,
-                 should_stop: Optional[Callable[[], bool]] = None) -> SelfPlayStats:
+                 should_stop: Optional[Callable[[], bool]] = None,
+                 on_moves: Optional[Callable[[SelfPlayStats], None]] = None) -> SelfPlayStats:
     """Play `num_games` games across worker processes and return the statistics. Records go to
     `records_dir` as chunks named `{chunk_prefix}-...npz`. `inference(worker_id)`, when given,
     returns the connection of that worker to an inference server (inference.py). When
@@ -205,6 +218,10 @@ def run_selfplay(*, config: SelfPlayConfig, num_games: int, model_path: Optional
             if progress is not None:
                 stats.seconds = time.perf_counter() - start
                 progress(stats)
+        elif kind == "moves":
+            stats.moves_played += payload
+            if on_moves is not None:
+                on_moves(stats)
         elif kind == "done":
             done.add(w)
         elif kind == "error":
