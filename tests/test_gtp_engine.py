@@ -40,15 +40,28 @@ def ok(engine: Engine, line: str) -> str:
     return reply[1:].strip()
 
 
-# A finished 9x9 game: Black's wall on E, White's on F, a dead white stone at B5 and a dead
-# black stone at H5. By area Black has A-E (45), White F-J (36) + 7.5 komi: B+1.5; by
-# territory (komi 6.5) Black 36 + 1 prisoner, White 27 + 1: B+2.5.
+# A finished 9x9 game: Black's wall on E with four single eyes, White's on F with four, a dead
+# white stone at B5 and a dead black stone at H5. By area Black has A-E (45), White F-J (36)
+# + 7.5 komi: B+1.5. By territory (komi 6.5) Black 24 points + 1 prisoner, White 19 + 1:
+# W+1.5.
+FINISHED = """
+    . X . X X O . O .
+    X X X X X O O O O
+    . . . . X O . . .
+    . . . . X O . . .
+    . O . . X O . X .
+    . . . . X O . . .
+    . . . . X O . . .
+    X X X X X O O O O
+    . X . X X O . O .
+"""
+
+
 def finished_game(engine: Engine) -> None:
-    for row in range(1, 10):
-        ok(engine, f"play b E{row}")
-        ok(engine, f"play w F{row}")
-    ok(engine, "play w B5")
-    ok(engine, "play b H5")
+    for r, row in enumerate(FINISHED.strip().splitlines()):
+        for c, cell in enumerate(row.split()):
+            if cell != ".":
+                ok(engine, f"play {'b' if cell == 'X' else 'w'} {'ABCDEFGHJ'[c]}{9 - r}")
 
 
 def test_final_score_removes_dead_stones_by_area_and_territory():
@@ -57,10 +70,10 @@ def test_final_score_removes_dead_stones_by_area_and_territory():
     assert ok(engine, "final_score") == "B+1.5"
     assert ok(engine, "final_status_list dead").split() == ["B5", "H5"]
     alive = ok(engine, "final_status_list alive").split("\n")
-    assert sorted(len(chain.split()) for chain in alive) == [9, 9]
+    assert sorted(len(chain.split()) for chain in alive) == [17, 21]
     assert ok(engine, "final_status_list seki") == ""
     ok(engine, "kata-set-rules japanese")
-    assert ok(engine, "final_score") == "B+2.5"
+    assert ok(engine, "final_score") == "W+1.5"
     assert engine.handle_line("final_status_list undead").startswith("? invalid status")
 
 
@@ -95,7 +108,7 @@ def test_passes_to_end_a_won_game_but_not_in_cleanup_with_dead_stones_left():
     ok(engine, "undo")  # White's pass is the last move again
     move = ok(engine, "kgs-genmove_cleanup b")
     assert move not in ("pass", "resign")
-    assert engine.game.move_number == 22
+    assert engine.game.move_number == 42
 
 
 def test_resigns_a_lost_game_but_not_when_told_not_to():
@@ -290,3 +303,19 @@ def test_command_line_rejects_bad_options():
     run = subprocess.run(engine_argv("--model", "/no/such/model"), input="", env=engine_env(),
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "not found" in run.stderr
+
+
+def test_does_not_pass_into_an_unsettled_capturing_race(tmp_path):
+    # White's group on the left (liberties A9, A4) and Black's A3 group (A4, A1) are in a
+    # capturing race that whoever moves first wins; White has just passed. Black must play
+    # (A9 wins the race), not pass on the strength of a guess at the dead stones.
+    record = tmp_path / "semeai.sgf"
+    record.write_text("(;GM[1]FF[4]SZ[9]KM[7.5]PL[B]"
+                      "AB[ba][ca][da][fa][ga][ha][ia][bb][db][eb][fb][dc][fc][gc][hc][bd][cd][dd][ed][gd]"
+                      "[ce][de][ee][fe][df][ff][ag][bg][cg][ah][fh][bi][ei]"
+                      "AW[ab][cb][gb][hb][ib][ac][bc][cc][ic][ad][hd][id][ae][be][ge][he][bf][cf][ef][gf][hf]"
+                      "[if][dg][eg][fg][bh][ch][dh][gh][hh][ci][gi][ii])")
+    engine = new_engine()
+    ok(engine, f"loadsgf {record}")
+    ok(engine, "play w pass")
+    assert ok(engine, "genmove b") != "pass"

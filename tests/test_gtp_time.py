@@ -142,6 +142,19 @@ def test_genmove_uses_most_of_a_short_byoyomi_period_and_never_more():
         assert 0.6 < spent < 2.0, f"genmove took {spent:.2f} s of a 2 s period"
 
 
+@pytest.mark.slow
+def test_genmoves_use_most_of_a_ten_second_byoyomi_period_and_never_more():
+    engine = Engine(EngineOptions(model="slow", size=19, resign_threshold=0.0),
+                    evaluator_loader=lambda options: SlowEvaluator())
+    engine.wait_ready()
+    assert engine.handle_line("time_settings 0 10 1") == "=\n\n"
+    for colour in ("b", "w", "b"):
+        started = time.monotonic()
+        assert engine.handle_line(f"genmove {colour}").startswith("= ")
+        spent = time.monotonic() - started
+        assert 6.0 < spent < 10.0, f"genmove took {spent:.2f} s of a 10 s period"
+
+
 def test_genmove_within_a_ten_second_byoyomi_period():
     with GtpClient(engine_argv("--size", "19"), env=engine_env(), timeout=120) as engine:
         engine.command("final_score")  # waits for the warm-up, outside the timed moves

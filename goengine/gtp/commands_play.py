@@ -3,7 +3,8 @@
 How a move is chosen, in order:
 1. Near the move limit the engine passes (the search cannot look past it).
 2. After the opponent passed, the engine passes when the score with dead stones removed (by
-   the ownership estimate) already wins: that is how games end.
+   the ownership estimate) already wins and no chain's status is in doubt: that is how games
+   end.
 3. Otherwise it searches (by visits, or by the clock under a time control) and plays the most
    visited move (or, with a network, the best lower confidence bound).
 4. It resigns when the win rate stayed below the resign threshold for `resign_consecutive`
@@ -62,7 +63,13 @@ def _opponent_passed(game: GameState, color: int) -> bool:
 
 
 def _passing_wins(engine: Engine, game: GameState, color: int) -> bool:
-    margin = game.score(dead=_status(engine, game).dead).margin
+    """Whether passing now ends a won game: the score with dead stones removed wins, and the
+    status of every chain is clear. An unclear one (a capturing race the playouts call either
+    way) is left to the search: under area scoring, playing on costs nothing."""
+    status = _status(engine, game)
+    if status.unsettled:
+        return False
+    margin = game.score(dead=status.dead).margin
     return margin > 0 if color == 1 else margin < 0
 
 

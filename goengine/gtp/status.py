@@ -20,6 +20,9 @@ from ..scoring import Score, _seki_chains, region_owners
 # Mean ownership from the chain's own view below which it counts as dead: 0 means the opponent
 # owns its points in more playouts than its owner does.
 DEAD_BELOW = 0.0
+# A chain whose mean ownership is this far from 0 either way (or that is in seki) has a settled
+# status; a capturing race the playouts cannot call (a semeai) sits near 0.
+SETTLED_BEYOND = 0.5
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class StoneStatus:
     alive: tuple[int, ...]
     dead: tuple[int, ...]
     seki: tuple[int, ...]  # also in `alive`, as GTP's final_status_list expects
+    unsettled: tuple[int, ...] = ()  # stones whose status the estimate cannot call
 
     def chains(self, game: GameState, which: str) -> list[list[int]]:
         """The stones of one status grouped by chain, each chain sorted."""
@@ -50,10 +54,13 @@ def classify_stones(game: GameState, ownership: np.ndarray) -> StoneStatus:
     """Alive, dead and seki stones given an ownership estimate (Black's view)."""
     alive: list[int] = []
     dead: list[int] = []
+    unsure: list[int] = []
     for head, stones in chains_of(game).items():
         sign = 1.0 if game.board[COLOR, head] == BLACK else -1.0
         mean = sign * float(np.mean([ownership[action_of_loc(loc, game.size)] for loc in stones]))
         (dead if mean < DEAD_BELOW else alive).extend(stones)
+        if abs(mean) < SETTLED_BEYOND:
+            unsure.extend(stones)
     work = game.board.copy()
     if dead:
         set_stones(work, {loc: EMPTY for loc in dead})
@@ -61,7 +68,8 @@ def classify_stones(game: GameState, ownership: np.ndarray) -> StoneStatus:
     region_owners(work, owner, np.empty(work.shape[1], np.int32))
     seki_heads = _seki_chains(work, owner)
     seki = [loc for loc in alive if int(work[HEAD, loc]) in seki_heads]
-    return StoneStatus(tuple(sorted(alive)), tuple(sorted(dead)), tuple(sorted(seki)))
+    unsettled = sorted(set(unsure) - set(seki))
+    return StoneStatus(tuple(sorted(alive)), tuple(sorted(dead)), tuple(sorted(seki)), tuple(unsettled))
 
 
 def final_score(game: GameState, status: StoneStatus) -> Score:

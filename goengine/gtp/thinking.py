@@ -149,8 +149,8 @@ class Searcher:
                 if should_stop is not None and should_stop():
                     break
             chunk = self._min_chunk if self._rate <= 0 else max(self._min_chunk, int(self._rate * chunk_seconds))
-            if deadline is not None and self._rate > 0 and not first:
-                chunk = min(chunk, max(1, int(self._rate * (deadline - now))))
+            if deadline is not None and self._rate > 0:
+                chunk = min(chunk, max(1 if not first else self._min_chunk, int(self._rate * (deadline - now))))
             if visits is not None:
                 chunk = min(chunk, max(1, visits - done))
             if not self._room_for(chunk):
