@@ -319,3 +319,13 @@ def test_does_not_pass_into_an_unsettled_capturing_race(tmp_path):
     ok(engine, f"loadsgf {record}")
     ok(engine, "play w pass")
     assert ok(engine, "genmove b") != "pass"
+
+
+def test_one_colour_asked_over_and_over_gets_moves_and_then_passes():
+    # Every genmove of the colour not to move adds a setup to the history; the engine passes
+    # rather than overrun the search's history.
+    engine = new_engine(size=5, visits=20, resign_threshold=0.0)
+    replies = [engine.handle_line("genmove b") for _ in range(120)]
+    assert all(reply.startswith("= ") for reply in replies)
+    assert replies[-1] == "= pass\n\n"
+    assert engine.game.move_number == 120

@@ -90,7 +90,7 @@ def _analyze(kind: str):
             color = engine.game.to_play if request.color is None else request.color
             game = game_to_move(engine, color, commit=False)
             allowed = _effective(request.root_mask(game.to_play, game.size), game)
-            if game.move_number + 2 >= searcher.max_moves:
+            if not searcher.can_search(game):
                 while not engine.input_pending():
                     time.sleep(0.01)
                 return

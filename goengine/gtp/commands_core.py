@@ -66,6 +66,7 @@ def komi(engine: Engine, args: tuple) -> str:
         raise GtpError("komi not a float") from None
     engine.komi_set = value
     engine.game.komi = value
+    engine.forget_search()
     return ""
 
 

@@ -117,7 +117,7 @@ def generate_move(engine: Engine, color: int, *, commit: bool = True, cleanup: b
 
 def _decide(engine, game, color, cleanup, allowed, on_progress, progress_every, searcher) -> MoveChoice:
     size = game.size
-    if game.move_number + 2 >= searcher.max_moves:
+    if not searcher.can_search(game):
         return MoveChoice(PASS_LOC)
     if cleanup:
         if _opponent_dead_stones(engine, game, color):

@@ -118,6 +118,11 @@ class Engine:
         if self._searcher is not None:
             self._searcher.reset()
 
+    def forget_search(self) -> None:
+        """Discard the search tree (its values no longer fit the game: a new komi)."""
+        if self._searcher is not None:
+            self._searcher.reset()
+
     def set_game(self, game: GameState) -> None:
         """Adopt a game built elsewhere (loadsgf, a change of rules)."""
         self.size = game.size

@@ -93,6 +93,12 @@ class Searcher:
         self.player.new_game()
         self._signature = None
 
+    def can_search(self, game: GameState) -> bool:
+        """Whether the game is short enough for the search's preallocated history (near the
+        move limit the engine passes instead)."""
+        return (game.move_number + 2 < self.max_moves
+                and game.history_len + 2 < self.player.search.keys.shape[1])
+
     def _room_for(self, sims: int) -> bool:
         t = self.player.search.trees
         return (t.counts[0, NUM_NODES] + sims + 1 <= t.node_i.shape[2]
