@@ -73,12 +73,6 @@ def send_random_lines(engine: Engine, max_examples: int = 250) -> int:
     return sent[0]
 
 
-def test_every_reply_is_well_formed_and_play_goes_on(engine, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # printsgf FILE writes here
-    assert send_random_lines(engine) > 1000
-    play_to_the_end(engine)
-
-
 def play_to_the_end(engine: Engine, size: int = 9) -> GameState:
     """Alternate genmoves until two passes, a resignation or the move limit; every move is
     checked on an independent game and on the engine's own board."""
@@ -95,6 +89,12 @@ def play_to_the_end(engine: Engine, size: int = 9) -> GameState:
         referee.play(loc_of_vertex(vertex, size))  # raises IllegalMove on an illegal move
         assert (engine.game.board == referee.board).all()
     return referee
+
+
+def test_every_reply_is_well_formed_and_play_goes_on(engine, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # printsgf FILE writes here
+    assert send_random_lines(engine) > 1000
+    play_to_the_end(engine)
 
 
 def test_ids_and_comments_on_known_lines():

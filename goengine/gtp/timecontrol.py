@@ -134,7 +134,7 @@ class TimePolicy:
     # on 19x19, where play goes on until the dame are filled).
     game_length_factor: float = 0.7
     game_length_extra: float = 50.0
-    min_moves_factor: float = 1.0 / 6.0  # own moves always expected to remain, per board point
+    min_moves_factor: float = 0.25  # own moves always expected to remain, per board point
 
     def with_(self, **changes) -> "TimePolicy":
         return replace(self, **changes)
