@@ -25,7 +25,25 @@ def _pair(text: str) -> tuple[float, float]:
         raise argparse.ArgumentTypeError(f"expected two numbers ELO0,ELO1, got {text!r}") from None
 
 
+PLAYER_FORMS = """players:
+  random                      uniform over legal moves that fill no own eye
+  rollout-mcts                classical MCTS with random rollouts (no network)
+  models/000012-b6c64         MCTS with a checkpoint (stem, .json or .safetensors)
+  runs/quick:000012           MCTS with the run's model whose id starts with 000012
+  runs/quick:best             MCTS with the run's best model (runs/quick/best.json)
+  policy:NET                  a network's policy alone, greedy (NET: any form above)
+  gtp:COMMAND                 an external engine, e.g. "gtp:/usr/games/gnugo --mode gtp --level 10"
+  NAME=SPEC                   any of these under the name NAME (used by the ledger and ratings)
+
+example:
+  goengine match runs/quick:000040 runs/quick:000030 --games 100 --visits 200 --sprt 0,35
+  goengine match runs/quick:best "gnugo-l10=gtp:/usr/games/gnugo --mode gtp --level 10 --chinese-rules --capture-all-dead" --games 40
+"""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = PLAYER_FORMS
     parser.add_argument("a", metavar="A", help="first player (plays Black in even games)")
     parser.add_argument("b", metavar="B", help="second player")
     parser.add_argument("--games", type=int, default=100, help="number of games (default 100)")

@@ -51,7 +51,9 @@ def wilson_interval(wins: float, draws: float, losses: float, z: float = Z95) ->
     denom = 1.0 + z * z / n
     centre = (s + z * z / (2 * n)) / denom
     half = z / denom * math.sqrt(max(s * (1.0 - s) / n + z * z / (4 * n * n), 0.0))
-    return max(0.0, centre - half), min(1.0, centre + half)
+    lo, hi = centre - half, centre + half
+    # At a score of 0 or 1 one bound is exactly 0 or 1; rounding must not make it an Elo figure.
+    return (0.0 if lo < 1e-12 else lo), (1.0 if hi > 1.0 - 1e-12 else hi)
 
 
 def elo_of_score(score: float) -> float:

@@ -159,3 +159,23 @@ def test_match_command(tmp_path, capsys):
     assert len(read_ledger(ledger).records) == 2
     assert len(list((tmp_path / "sgf").glob("*.sgf"))) == 2
     assert main(["match", "random", "no/such/model", "--games", "1"]) == 2
+
+
+def test_sgf_openings_start_each_pair_of_games(tmp_path):
+    from goengine.coords import loc_of_vertex
+    from goengine.game import GameState
+    from goengine.sgf import write_sgf
+    folder = tmp_path / "openings"
+    folder.mkdir()
+    openings = [["C3", "G7"], ["E5", "D4", "F6"]]
+    for i, vertices in enumerate(openings):
+        game = GameState(9, komi=7.5, rules="chinese")
+        for v in vertices:
+            game.play(loc_of_vertex(v, 9))
+        write_sgf(game, folder / f"{i}.sgf")
+    config = MatchConfig(games=4, size=9, visits=8, opening_sgf_dir=str(folder), max_moves=12, parallel=2)
+    result = play_match(rollout_player(), random_player(), config)
+    for g in result.games:
+        expected = [loc_of_vertex(v, 9) for v in openings[g.index // 2]]
+        assert list(g.move_locs[:len(expected)]) == expected
+        assert g.reason == "move limit" and g.moves == 12

@@ -20,8 +20,10 @@ def test_wilson_interval_matches_the_textbook_case():
 
 def test_wilson_interval_counts_draws_half_and_stays_in_range():
     assert wilson_interval(4, 2, 4) == pytest.approx(wilson_interval(5, 0, 5))
-    lo, hi = wilson_interval(10, 0, 0)
-    assert 0.0 < lo < 1.0 and hi == pytest.approx(1.0)
+    for n in range(1, 40):
+        lo, hi = wilson_interval(n, 0, 0)
+        assert 0.0 < lo < 1.0 and hi == 1.0
+        assert wilson_interval(0, 0, n)[0] == 0.0
 
 
 def test_elo_round_trips_and_maps_the_interval():
