@@ -25,6 +25,10 @@ Batch slots (index s < G * leaves_per_tree):
 | slot_legal    | bool   | [S, A]         | legal actions at the leaf (superko included)           |
 | slot_features | uint8  | [S, C, N, N]   | the leaf's input planes                                |
 | slot_rollout  | float64| [S]            | rollout outcome from the leaf's player to move         |
+
+Leaf rollouts (when lambda > 0) pick moves uniformly at random, or with the rollout policy when
+`rollout_weights` (float64 [NUM_FEATURES], exp of the rollout model's weights, see
+`goengine.rollout`) is not empty.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from ..board import COLOR, INFO, SIZE, HASH, play, situation_key
 from ..features.encode import encode
 from ..game import legal_actions
 from ..playout import random_playout
+from ..rollout.playout import policy_playout
 from ..rules import KO_SITUATIONAL
 from ..scoring import area_score
 from .tree import (ACTION, CHILD, EDGE_COUNT, EDGE_START, EVAL, EXPANDED, FULL, NUM_EDGES,
@@ -196,7 +201,7 @@ def select_leaves(node_i, node_f, edge_i, edge_p, counts,
                   root_board, root_hist, root_moves, keys, root_info, komi,
                   scratch_board, path_hist, leaf_hist, leaf_moves, owner, stack, rngs,
                   sims_target, sims_started, sims_done, root_action_plan,
-                  slot_info, slot_path, slot_legal, slot_features, slot_rollout, params):
+                  slot_info, slot_path, slot_legal, slot_features, slot_rollout, params, rollout_weights):
     """Select up to `leaves_per_tree` leaves in every tree that still owes simulations.
     Terminal leaves are backed up at once; the others fill batch slots. Returns the number of
     slots filled. `root_action_plan[g]` >= 0 forces the root's next action (Gumbel search)."""
@@ -296,6 +301,10 @@ def select_leaves(node_i, node_f, edge_i, edge_p, counts,
             slot_info[s, S_TO_PLAY] = to_play
             legal_actions(b, to_play, root_info[g, R_KO_RULE], root_info[g, R_SUICIDE] != 0,
                           keys[g], keys_len, slot_legal[s])
+            # The leaf's last two moves, read before _leaf_history reorders leaf_moves.
+            last_move = leaf_moves[g, depth % hist_h] if depth >= 1 else root_moves[g, 0]
+            prev_move = (leaf_moves[g, (depth - 1) % hist_h] if depth >= 2
+                         else root_moves[g, 1 - depth])
             if feature_code > 0:
                 _leaf_history(root_hist, root_moves, root_info, path_hist, leaf_hist, leaf_moves, g, depth)
                 hist_len = min(hist_h, root_info[g, R_HIST_LEN] + depth)
@@ -304,7 +313,7 @@ def select_leaves(node_i, node_f, edge_i, edge_p, counts,
                        slot_features[s])
             if lam > 0:
                 slot_rollout[s] = _rollout_value(b, to_play, passes, rollout_moves, komi[g], rngs[g],
-                                                 owner[g], stack[g])
+                                                 owner[g], stack[g], rollout_weights, last_move, prev_move)
             n_slots += 1
             taken += 1
     return n_slots
@@ -331,9 +340,15 @@ def _leaf_history(root_hist, root_moves, root_info, path_hist, leaf_hist, leaf_m
 
 
 @nb.njit(cache=True)
-def _rollout_value(b, to_play, passes, max_moves, komi, rng, owner, stack):
-    """Play the leaf out at random (the board is spent) and return the outcome for `to_play`."""
-    score, _ = random_playout(b, to_play, passes, max_moves, rng, owner, stack)
+def _rollout_value(b, to_play, passes, max_moves, komi, rng, owner, stack, rollout_weights, last_move,
+                   prev_move):
+    """Play the leaf out (the board is spent), at random or with the rollout policy when
+    `rollout_weights` is not empty, and return the outcome for `to_play`."""
+    if rollout_weights.shape[0] == 0:
+        score, _ = random_playout(b, to_play, passes, max_moves, rng, owner, stack)
+    else:
+        score, _ = policy_playout(b, to_play, passes, last_move, prev_move, max_moves, rng, owner, stack,
+                                  rollout_weights)
     margin = score - komi
     if margin == 0:
         return 0.0

@@ -1,8 +1,9 @@
 """`goengine train-rollout`: fit the rollout policy on expert games and report its top-1
 accuracy on held-out games.
 
-Training positions come from SGF files, folders or archives (`--data`), a few drawn from each
-game; `--heldout` names games used only to report accuracy. The checkpoint (`--out`, a stem)
+Training positions come from the supervised trainer's shards (`--shards`) or from SGF files,
+folders or archives (`--data`), a few drawn from each game; `--heldout-shards` / `--heldout`
+name games used only to report accuracy. The checkpoint (`--out`, a stem)
 is written in the format of `goengine.rollout.model`, with the accuracy in its "extra"."""
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ import time
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", nargs="+", required=True, help="SGF files, folders or archives to train on")
-    parser.add_argument("--heldout", nargs="*", default=[], help="SGF sources for the accuracy report only")
+    parser.add_argument("--shards", nargs="+", default=[],
+                        help="expert-position shards (files or folders, `goengine train-sl`'s format) to train on")
+    parser.add_argument("--data", nargs="+", default=[], help="or SGF files, folders or archives to train on")
+    parser.add_argument("--heldout-shards", nargs="*", default=[], help="shards for the accuracy report only")
+    parser.add_argument("--heldout", nargs="*", default=[], help="or SGF sources for the accuracy report only")
     parser.add_argument("--out", required=True, help="checkpoint stem to write (e.g. models/rollout)")
     parser.add_argument("--size", type=int, default=19, help="board size of the games used (default 19)")
     parser.add_argument("--games", type=int, default=None, help="training games to read (default all)")
@@ -33,20 +37,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from goengine.rollout.model import RolloutModel
 
-    from .data import positions_from_sgf
+    from .data import positions_from_sgf, positions_from_shards
     from .train import RolloutTrainConfig, accuracy, config_dict, train_rollout_policy
 
     if args.threads is not None:
         import torch
         torch.set_num_threads(args.threads)
+    if bool(args.shards) == bool(args.data):
+        print("goengine train-rollout: give training positions by --shards or by --data (one of them)",
+              file=sys.stderr)
+        return 2
     started = time.monotonic()
-    train = positions_from_sgf(args.data, size=args.size, per_game=args.per_game, seed=args.seed,
-                               max_games=args.games)
+    if args.shards:
+        train = positions_from_shards(args.shards, per_game=args.per_game, seed=args.seed, max_games=args.games)
+    else:
+        train = positions_from_sgf(args.data, size=args.size, per_game=args.per_game, seed=args.seed,
+                                   max_games=args.games)
     if len(train) == 0:
         print("goengine train-rollout: no training positions found", file=sys.stderr)
         return 2
     heldout = None
-    if args.heldout:
+    if args.heldout_shards:
+        heldout = positions_from_shards(args.heldout_shards, per_game=args.heldout_per_game, seed=args.seed + 1,
+                                        max_games=args.heldout_games)
+    elif args.heldout:
         heldout = positions_from_sgf(args.heldout, size=args.size, per_game=args.heldout_per_game,
                                      seed=args.seed + 1, max_games=args.heldout_games)
     print(f"{len(train)} training positions from {int(train.info[:, -1].max()) + 1} games"

@@ -12,9 +12,9 @@ info columns: the player to move, the simple-ko point and the colour barred from
 none), the last move and the one before it (locs; 0 pass, -1 none), the move played (the target,
 a loc), and the index of the game the position came from.
 
-Positions come from SGF games (`positions_from_sgf`: a few drawn at random from each game,
-passes excluded as targets), or from any (board, last moves, target) source through
-`PositionBuilder`. A batch is filled by `fill_batch` in one numba call: each board is rebuilt
+Positions come from the expert-position shards of supervised training
+(`positions_from_shards`) or from SGF games (`positions_from_sgf`): a few drawn at random from
+each game, passes excluded as targets; any other source can use `PositionBuilder`. A batch is filled by `fill_batch` in one numba call: each board is rebuilt
 from its stones and its candidates' features computed with `goengine.rollout.features`.
 """
 
@@ -26,7 +26,7 @@ from typing import Iterable, Optional
 import numba as nb
 import numpy as np
 
-from goengine.board import COLOR, INFO, KO_COLOR, KO_LOC, SIZE, new_board, play, rebuild
+from goengine.board import COLOR, INFO, KO_COLOR, KO_LOC, SIZE, WALL, play, rebuild
 from goengine.coords import PASS_LOC
 from goengine.rollout.features import CACHE_COLS, NUM_SLOTS, candidate_features
 from goengine.sgf import replay
@@ -120,6 +120,56 @@ def positions_from_sgf(source, size: int = 19, per_game: int = 16, seed: int = 0
 
     records = (record for _, record in iter_games(source, board_size=size))
     return positions_from_records(records, size=size, per_game=per_game, seed=seed, max_games=max_games)
+
+
+@nb.njit(cache=True)
+def _rows_from_shard(packed, size, chosen, out):
+    """out[i]: the padded COLOR row (walls included) of shard position chosen[i]."""
+    w = size + 2
+    for i in range(chosen.shape[0]):
+        out[i, :] = WALL
+        m = chosen[i]
+        for r in range(size):
+            for c in range(size):
+                p = r * size + c
+                out[i, (r + 1) * w + c + 1] = (packed[m, p >> 2] >> (2 * (p & 3))) & 3
+
+
+def positions_from_shards(paths, per_game: int = 16, seed: int = 0, max_games: Optional[int] = None) -> Positions:
+    """Up to `per_game` positions drawn from each game of expert-position shards
+    (`training.sl.shards`), never one whose move is a pass."""
+    from .shard_io import load_shards
+
+    shard = load_shards(paths)
+    n = shard.board_size
+    rng = np.random.default_rng(seed)
+    games = shard.num_games if max_games is None else min(max_games, shard.num_games)
+    chosen = []
+    for g in range(games):
+        start, end = int(shard.game_offsets[g]), int(shard.game_offsets[g + 1])
+        candidates = start + np.flatnonzero(shard.move[start:end] != n * n)
+        if per_game > 0 and len(candidates) > per_game:
+            candidates = np.sort(rng.choice(candidates, size=per_game, replace=False))
+        chosen.append(candidates)
+    index = np.concatenate(chosen).astype(np.int64) if chosen else np.zeros(0, np.int64)
+    stones = np.zeros((len(index), (n + 2) ** 2), np.int8)
+    _rows_from_shard(shard.stones, n, index, stones)
+
+    def locs(actions: np.ndarray) -> np.ndarray:
+        rows, cols = actions // n, actions % n
+        return np.where(actions == n * n, PASS_LOC, (rows + 1) * (n + 2) + cols + 1)
+
+    number = shard.move_number[index].astype(np.int64)
+    info = np.zeros((len(index), NUM_INFO), np.int64)
+    info[:, I_TO_PLAY] = shard.to_play[index]
+    ko = shard.ko[index].astype(np.int64)
+    info[:, I_KO_LOC] = np.where(ko >= 0, locs(np.maximum(ko, 0)), 0)
+    info[:, I_KO_COLOR] = np.where(ko >= 0, info[:, I_TO_PLAY], 0)
+    info[:, I_LAST] = np.where(number >= 1, locs(shard.move[np.maximum(index - 1, 0)].astype(np.int64)), -1)
+    info[:, I_PREV] = np.where(number >= 2, locs(shard.move[np.maximum(index - 2, 0)].astype(np.int64)), -1)
+    info[:, I_TARGET] = locs(shard.move[index].astype(np.int64))
+    info[:, I_GAME] = shard.game_of(index)
+    return Positions(n, stones, info)
 
 
 @nb.njit(cache=True, nogil=True)
