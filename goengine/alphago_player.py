@@ -1,0 +1,77 @@
+"""AlphaGo's search with all its parts: priors from the SL policy network, leaf values
+V = (1 - lambda) * value network + lambda * rollout outcome, rollouts played by the fast
+rollout policy (Silver et al. 2016 used lambda = 0.5).
+
+Without a value network the leaf value is the rollout alone (lambda is forced to 1); without a
+rollout model the rollouts are uniformly random. Networks are loaded with torch
+(`goengine.nn`), the rollout weights with numpy alone (`goengine.rollout.model`).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+import numpy as np
+
+from .combined_evaluator import CombinedEvaluator
+from .players import MCTSPlayer
+from .search import BatchedSearch, SearchConfig
+
+DEFAULT_LAMBDA = 0.5
+
+
+def load_alphago_evaluator(sl_model: str | os.PathLike, value_model: Optional[str | os.PathLike] = None,
+                           threads: Optional[int] = None, device: str = "cpu"):
+    """The SL policy network alone, or combined with the value network."""
+    from .nn import TorchEvaluator
+
+    policy = TorchEvaluator.from_checkpoint(sl_model, any_size=True, threads=threads, device=device)
+    if value_model is None:
+        return policy
+    value = TorchEvaluator.from_checkpoint(value_model, any_size=True, threads=threads, device=device)
+    return CombinedEvaluator(policy, value)
+
+
+def load_rollout_weights(rollout_model: Optional[str | os.PathLike]) -> Optional[np.ndarray]:
+    """The kernel weights of a rollout checkpoint, or None (uniform random rollouts)."""
+    if rollout_model is None:
+        return None
+    from .rollout.model import load_rollout_model
+
+    return load_rollout_model(rollout_model).kernel_weights
+
+
+def alphago_config(base: SearchConfig, lam: float, has_value_network: bool) -> SearchConfig:
+    """`base` with the leaf mixing weight: lambda as given with a value network, else 1."""
+    return base.with_(rollout_lambda=float(lam) if has_value_network else 1.0)
+
+
+def build_alphago_player(sl_model: str | os.PathLike, value_model: Optional[str | os.PathLike] = None,
+                         rollout_model: Optional[str | os.PathLike] = None, lam: float = DEFAULT_LAMBDA,
+                         size: int = 19, visits: int = 800, seed: int = 0, threads: Optional[int] = None,
+                         device: str = "cpu", config: Optional[SearchConfig] = None,
+                         max_moves: Optional[int] = None, name: str = "alphago") -> MCTSPlayer:
+    """An MCTSPlayer searching `visits` simulations a move with the SL policy's priors and leaf
+    values mixed from the value network and rollouts by `lam`. `config` overrides the other
+    search settings (its num_simulations is replaced by `visits`)."""
+    if not 0.0 <= lam <= 1.0:
+        raise ValueError(f"lambda must be in [0, 1], got {lam}")
+    evaluator = load_alphago_evaluator(sl_model, value_model, threads=threads, device=device)
+    base = (config or SearchConfig()).with_(num_simulations=visits)
+    search_config = alphago_config(base, lam, value_model is not None)
+    weights = load_rollout_weights(rollout_model)
+    return make_player(search_config, size, evaluator, weights, seed=seed, max_moves=max_moves, name=name)
+
+
+def make_player(config: SearchConfig, size: int, evaluator, rollout_weights: Optional[np.ndarray], *,
+                seed: int = 0, max_moves: Optional[int] = None, name: str = "alphago",
+                allow_resign: bool = True) -> MCTSPlayer:
+    """An MCTSPlayer whose leaf rollouts use `rollout_weights` (None: uniformly random)."""
+    player = MCTSPlayer(config, size, evaluator, seed=seed, name=name, allow_resign=allow_resign,
+                        max_moves=max_moves)
+    if rollout_weights is not None:
+        # MCTSPlayer builds a search without rollout weights; swap in one that has them.
+        player.search = BatchedSearch(player.config, size, 1, evaluator, max_moves=max_moves, seed=seed,
+                                      rollout_weights=rollout_weights)
+    return player
