@@ -44,7 +44,7 @@ import numpy as np
 
 from goengine.board import COLOR, INFO, KO_COLOR, KO_LOC, SIZE, is_legal, new_board, play, set_stones
 from goengine.sgf import ILLEGAL_MOVE, GameRecord
-from goengine.sgf_archive import ReadStats, iter_games
+from goengine.sgf_archive import BAD_ARCHIVE, NOT_SGF_FILE, ReadStats, iter_games
 
 from .files import atomic_write_json
 from .filters import GameFilter, rank_value
@@ -156,6 +156,11 @@ def read_slice(files: Sequence[str], game_filter: GameFilter, index: int = 0, sl
                 continue
         stats.skip(reason, record.name)
     shard = concat_shards(parts) if parts else empty_shard(game_filter.board_size)
+    if index > 0:
+        # Every slice walks every file: file-level skips are counted by slice 0 alone.
+        for reason in (NOT_SGF_FILE, BAD_ARCHIVE):
+            stats.skipped.pop(reason, None)
+            stats.examples.pop(reason, None)
     counts = {"games_read": stats.read, "skipped": dict(stats.skipped),
               "examples": {k: v[:3] for k, v in stats.examples.items()}}
     return shard, counts

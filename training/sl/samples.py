@@ -138,19 +138,20 @@ class ShardStream:
         self.shards_in_memory = int(shards_in_memory)
         self.symmetries = symmetries
         self.cursor = tuple(int(c) for c in cursor)
-        self._loaded: Optional[tuple[tuple[int, int], Shard, np.ndarray, np.random.Generator]] = None
+        self._loaded: Optional[tuple[tuple[int, int], Shard, np.ndarray]] = None
 
     def _groups(self, epoch: int) -> list[list[str]]:
         order = np.random.default_rng([self.seed, epoch]).permutation(len(self.paths))
         k = self.shards_in_memory
         return [[self.paths[i] for i in order[j:j + k]] for j in range(0, len(order), k)]
 
-    def _group(self, epoch: int, group: int) -> tuple[Shard, np.ndarray, np.random.Generator]:
+    def _group(self, epoch: int, group: int) -> tuple[Shard, np.ndarray]:
+        """The group's positions joined, and their order for this epoch."""
         if self._loaded is None or self._loaded[0] != (epoch, group):
             shard = concat_shards([load_shard(p) for p in self._groups(epoch)[group]])
-            rng = np.random.default_rng([self.seed, epoch, group])
-            self._loaded = ((epoch, group), shard, rng.permutation(shard.num_positions), rng)
-        return self._loaded[1], self._loaded[2], self._loaded[3]
+            order = np.random.default_rng([self.seed, epoch, group]).permutation(shard.num_positions)
+            self._loaded = ((epoch, group), shard, order)
+        return self._loaded[1], self._loaded[2]
 
     def __iter__(self) -> "ShardStream":
         return self
@@ -162,7 +163,7 @@ class ShardStream:
             if group >= len(groups):
                 epoch, group, batch = epoch + 1, 0, 0
                 continue
-            shard, order, _ = self._group(epoch, group)
+            shard, order = self._group(epoch, group)
             start = batch * self.batch_size
             if start + self.batch_size > order.shape[0]:
                 group, batch = group + 1, 0

@@ -10,6 +10,7 @@ The run directory:
       models/sl-0001234-b6c64.safetensors + .json   checkpoints (goengine.nn format)
       train_state.pt     resume state: model, optimizer, step, clock, data cursor, config
       eval.jsonl         one line per held-out evaluation: step, samples, checkpoint, report
+      train.jsonl        running train loss and top-1 (moving averages), rate, every 10 log steps
       final.json         the last checkpoint and its full held-out report, once finished
       tb/                TensorBoard scalars (train/*, heldout/*)
 
@@ -21,11 +22,13 @@ linearly over the first `warmup_steps` steps. A time budget makes the schedule d
 machine's speed, which is the point: the run anneals by the time it has.
 
 Resumption. `train_state.pt` is written atomically (torch.save, read back with
-weights_only=True) at every checkpoint and when the run is interrupted (Ctrl-C, SIGTERM): it
+weights_only=True) at every checkpoint and when the run is interrupted (Ctrl-C, SIGTERM). It
 holds the model and optimizer state, the step, the run time so far and the data stream's
-cursor, so rerunning the same command continues with the batches the run would have drawn. A
-finished run only prints its final report again. Changing the architecture or feature set of
-a run directory is refused; the budget, learning rate and checkpoint settings may change.
+cursor (kept while the training shards' manifest key is unchanged), so rerunning the same
+command continues with the batches the run would have drawn; a kill -9 loses the work since
+the last checkpoint. A finished run only prints its final report again, unless the budget
+was raised. Changing the architecture, feature set or optimizer of a run directory is
+refused; the budget, learning rate and checkpoint settings may change.
 
 Accuracy while training. Until the stream finishes its first epoch every batch is made of
 positions the network has not seen, so the running train accuracy is an honest estimate of
@@ -38,12 +41,11 @@ import dataclasses
 import json
 import math
 import signal
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
-
-import numpy as np
 
 # goengine.nn before torch: it chooses OpenMP's wait policy, which torch's import fixes
 from goengine.nn import NetConfig, build_network, physical_cores, save_checkpoint  # isort: skip
@@ -56,7 +58,7 @@ from .accuracy import format_report
 from .evaluate import evaluate_policy, spread_games
 from .files import atomic_write, atomic_write_json
 from .samples import ShardStream
-from .shards import Shard, load_shards
+from .shards import Shard
 
 STATE_VERSION = 1
 STATE_FILE = "train_state.pt"
@@ -83,6 +85,7 @@ class SLConfig:
     final_eval_games: int = 200        # held-out games evaluated at the end (0: all)
     eval_batch: int = 256
     shards_in_memory: int = 4
+    symmetries: bool = True            # a random board symmetry per sample
     seed: int = 0
     device: str = "auto"               # "auto" (cuda when available), "cpu", "cuda", "cuda:1"
     threads: int = 0                   # torch CPU threads; 0: one per physical core
@@ -177,8 +180,10 @@ class SLRun:
     resumes it) and returns the final held-out report."""
 
     def __init__(self, run_dir: str | Path, config: SLConfig, train_paths: list[Path],
-                 heldout: Optional[Shard], log: Callable[[str], None] = print, progress_bar: bool = True):
+                 heldout: Optional[Shard], log: Callable[[str], None] = print, progress_bar: bool = True,
+                 data_key: str = ""):
         self.dir = Path(run_dir)
+        self.data_key = data_key
         self.config = config
         self.log = log
         self.progress_bar = progress_bar
@@ -198,9 +203,13 @@ class SLRun:
         cursor = (0, 0, 0)
         state = self._load_state()
         if state is not None:
-            cursor = tuple(state["cursor"])
+            if state.get("data_key", "") == data_key:
+                cursor = tuple(state["cursor"])
+            else:
+                self.log("the training shards changed since the last checkpoint: the data stream starts afresh")
         self.stream = ShardStream(train_paths, config.feature_set, config.batch_size, seed=config.seed,
-                                  shards_in_memory=config.shards_in_memory, cursor=cursor)
+                                  shards_in_memory=config.shards_in_memory, symmetries=config.symmetries,
+                                  cursor=cursor)
         self._tb = None
 
     # --- state -----------------------------------------------------------------------------------
@@ -232,7 +241,7 @@ class SLRun:
     def _save_state(self) -> None:
         state = {"version": STATE_VERSION, "config": json.dumps(self.config.to_dict()), "step": self.step,
                  "samples": self.samples, "seconds": self.seconds, "cursor": list(self.stream.cursor),
-                 "finished": self.finished, "last_checkpoint": self.last_checkpoint or "",
+                 "finished": self.finished, "last_checkpoint": self.last_checkpoint or "", "data_key": self.data_key,
                  "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict()}
         atomic_write(self.state_path, lambda f: torch.save(state, f))
 
@@ -261,6 +270,12 @@ class SLRun:
             for k, v in values.items():
                 if v is not None:
                     writer.add_scalar(f"{prefix}/{k}", v, self.step)
+
+    def _train_log(self, values: dict[str, float]) -> None:
+        line = {"step": self.step, "samples": self.samples, "minutes": round(self.seconds / 60, 2)}
+        line.update({k: round(v, 5) for k, v in values.items()})
+        with open(self.dir / "train.jsonl", "a", encoding="utf-8") as f:
+            f.write(json.dumps(line) + "\n")
 
     def evaluate(self, max_games: int) -> Optional[dict[str, Any]]:
         """Held-out accuracy of the current model on `max_games` games spread over the set (0:
@@ -295,8 +310,9 @@ class SLRun:
         bar = None
         if self.progress_bar:
             from tqdm import tqdm
+            interactive = sys.stderr.isatty()
             bar = tqdm(total=c.steps, initial=self.step, unit="step", dynamic_ncols=True,
-                       desc=f"train-sl {self.net_config.tag}")
+                       desc=f"train-sl {self.net_config.tag}", mininterval=0.5 if interactive else 60.0)
         session_start = time.perf_counter()
         base_seconds = self.seconds
         last_checkpoint = time.perf_counter()
@@ -324,10 +340,10 @@ class SLRun:
                     self.samples += int(y.shape[0])
                     window_samples += int(y.shape[0])
                     self.seconds = base_seconds + time.perf_counter() - session_start
-                    if self.step % c.log_every == 0 or bar is not None:
-                        acc = float((logits.argmax(dim=1) == y).float().mean())
-                        ema_loss = float(loss) if ema_loss is None else 0.98 * ema_loss + 0.02 * float(loss)
-                        ema_acc = acc if ema_acc is None else 0.98 * ema_acc + 0.02 * acc
+                    acc = float((logits.detach().argmax(dim=1) == y).float().mean())
+                    batch_loss = float(loss.detach())
+                    ema_loss = batch_loss if ema_loss is None else 0.98 * ema_loss + 0.02 * batch_loss
+                    ema_acc = acc if ema_acc is None else 0.98 * ema_acc + 0.02 * acc
                     if self.step % c.log_every == 0:
                         now = time.perf_counter()
                         rate = window_samples / max(now - window_start, 1e-9)
@@ -339,6 +355,9 @@ class SLRun:
                                             sps=f"{rate:.0f}", lr=f"{lr:.4f}", data=f"{100 * data_share:.0f}%",
                                             min=f"{self.seconds / 60:.0f}", refresh=False)
                         window_samples, window_start, data_time = 0, now, 0.0
+                        if self.step % (10 * c.log_every) == 0:
+                            self._train_log({"loss": ema_loss, "top1": ema_acc, "learning_rate": lr,
+                                             "samples_per_s": rate, "data_share": data_share})
                     if bar is not None:
                         bar.update(1)
                     if interrupt.requested:
@@ -374,9 +393,3 @@ class SLRun:
             self._tb.flush()
         return report
 
-
-def load_heldout(paths: list[Path]) -> Optional[Shard]:
-    return load_shards(paths) if paths else None
-
-
-_ = np  # numpy is part of the batches this module consumes

@@ -1,0 +1,113 @@
+"""`goengine train-sl`: build shards from expert SGF games, train the supervised policy network,
+report held-out move-prediction accuracy. Rerunning the same command resumes the run.
+
+    goengine train-sl --data GAMES... --heldout GAMES... --run-dir runs/sl --hours 2
+
+The shards are built once per run directory (`run_dir/shards`, `run_dir/heldout`) and reused
+while the sources and filter settings stay the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+from .build import ShardSpec, counts_summary, ensure_shards, manifest_shard_paths
+from .filters import GameFilter
+
+
+def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("game filters (training and held-out games alike)")
+    group.add_argument("--min-rank", default="6d",
+                       help="both players at least this rank, e.g. 6d, 1k, 1p; 'any' keeps every game (default 6d)")
+    group.add_argument("--min-moves", type=int, default=50, help="games with fewer moves are skipped (default 50)")
+    group.add_argument("--allow-handicap", action="store_true", help="keep handicap games too (default: even games only)")
+    group.add_argument("--board-size", type=int, default=19, help="the board size kept (default 19)")
+    group.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1),
+                       help="processes reading SGF (default: up to 4)")
+
+
+def game_filter(args: argparse.Namespace) -> GameFilter:
+    min_rank = None if args.min_rank.strip().lower() in ("", "any", "none") else args.min_rank
+    return GameFilter(min_rank=min_rank, min_moves=args.min_moves, allow_handicap=args.allow_handicap,
+                      board_size=args.board_size)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", nargs="+", required=True, metavar="PATH",
+                        help="training games: SGF files, folders or .tar.gz archives")
+    parser.add_argument("--heldout", nargs="*", default=[], metavar="PATH",
+                        help="held-out games for accuracy reports only (never trained on)")
+    parser.add_argument("--run-dir", required=True, help="where shards, checkpoints and logs go")
+    parser.add_argument("--features", default="alphago", choices=("alphago", "agz"), help="input feature set")
+    parser.add_argument("--tag", default="b6c64",
+                        help="architecture b<layers>c<filters> of the plain conv policy (default b6c64)")
+    parser.add_argument("--hours", type=float, help="run-time budget in hours (resumptions add up)")
+    parser.add_argument("--steps", type=int, help="optimizer-step budget")
+    parser.add_argument("--batch", type=int, default=64, help="batch size (default 64)")
+    parser.add_argument("--optimizer", default="sgd", choices=("sgd", "adamw"))
+    parser.add_argument("--lr", type=float, help="peak learning rate (default: 0.05 for sgd, 0.002 for adamw)")
+    parser.add_argument("--weight-decay", type=float,
+                        help="sgd: L2 coefficient (default 1e-4); adamw: decoupled decay (default 0.01)")
+    parser.add_argument("--checkpoint-minutes", type=float, default=15.0, help="minutes between checkpoints")
+    parser.add_argument("--eval-games", type=int, default=30, help="held-out games evaluated at each checkpoint")
+    parser.add_argument("--final-eval-games", type=int, default=200,
+                        help="held-out games evaluated at the end (0: all)")
+    parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: physical cores)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--shard-positions", type=int, default=100_000, help="positions per training shard")
+    parser.add_argument("--build-only", action="store_true", help="build the shards and stop")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_filter_arguments(parser)
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.hours is None and args.steps is None and not args.build_only:
+        _log("train-sl: give a budget with --hours or --steps")
+        return 2
+    flt = game_filter(args)
+    run_dir = args.run_dir
+    start = time.perf_counter()
+    train_manifest = ensure_shards(args.data, os.path.join(run_dir, "shards"),
+                                   ShardSpec(flt, shuffle=True, seed=args.seed, shard_positions=args.shard_positions,
+                                             prefix="train"), workers=args.workers, log=_log)
+    _log(f"training games: {counts_summary(train_manifest)} (built in {train_manifest['build_seconds']} s)")
+    heldout_paths = []
+    if args.heldout:
+        heldout_manifest = ensure_shards(args.heldout, os.path.join(run_dir, "heldout"),
+                                         ShardSpec(flt, shuffle=False, prefix="heldout"), workers=args.workers, log=_log)
+        _log(f"held-out games: {counts_summary(heldout_manifest)} (built in {heldout_manifest['build_seconds']} s)")
+        heldout_paths = manifest_shard_paths(os.path.join(run_dir, "heldout"), heldout_manifest)
+    _log(f"shards ready in {time.perf_counter() - start:.0f} s")
+    if args.build_only:
+        return 0
+
+    from .shards import load_shards
+    from .trainer import SLConfig, SLRun
+
+    defaults = {"sgd": (0.05, 1e-4), "adamw": (0.002, 0.01)}[args.optimizer]
+    config = SLConfig(feature_set=args.features, tag=args.tag, board_size=args.board_size, batch_size=args.batch,
+                      optimizer=args.optimizer, learning_rate=args.lr or defaults[0],
+                      weight_decay=defaults[1] if args.weight_decay is None else args.weight_decay,
+                      hours=args.hours, steps=args.steps, checkpoint_minutes=args.checkpoint_minutes,
+                      eval_games=args.eval_games, final_eval_games=args.final_eval_games, seed=args.seed,
+                      device=args.device, threads=args.threads)
+    heldout = load_shards(heldout_paths) if heldout_paths else None
+    train_paths = manifest_shard_paths(os.path.join(run_dir, "shards"), train_manifest)
+    run = SLRun(run_dir, config, train_paths, heldout, log=_log, progress_bar=not args.no_progress,
+                data_key=train_manifest["key"])
+    try:
+        report = run.train()
+    except KeyboardInterrupt:
+        return 130
+    print(json.dumps({"checkpoint": run.last_checkpoint, "step": run.step, "samples": run.samples,
+                      "minutes": round(run.seconds / 60, 2), "heldout": report}, indent=2))
+    return 0
