@@ -65,7 +65,7 @@ def build_alphago_player(sl_model: str | os.PathLike, value_model: Optional[str 
 
 
 def make_player(config: SearchConfig, size: int, evaluator, rollout_weights: Optional[np.ndarray], *,
-                seed: int = 0, max_moves: Optional[int] = None, name: str = "alphago",
+                seed: int = 0, max_moves: Optional[int] = None, name: Optional[str] = None,
                 allow_resign: bool = True) -> MCTSPlayer:
     """An MCTSPlayer whose leaf rollouts use `rollout_weights` (None: uniformly random)."""
     player = MCTSPlayer(config, size, evaluator, seed=seed, name=name, allow_resign=allow_resign,

@@ -195,3 +195,24 @@ def test_value_cli_writes_network_and_report(tmp_path, capsys):
     from goengine.nn import load_checkpoint
     _, config, _ = load_checkpoint(tmp_path / "run" / "value")
     assert config.kind == "value" and config.feature_set == "alphago-value"
+
+
+def test_gtp_engine_plays_with_all_three_models(tmp_path):
+    from goengine.gtp.cli import add_arguments, default_lambda
+    from goengine.gtp.engine import Engine, EngineOptions
+    import argparse
+    sl, value, rollout = _checkpoints(tmp_path)
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["--model", str(sl), "--value-model", str(value), "--rollout-model", str(rollout)])
+    assert default_lambda(args) == 0.5
+    assert default_lambda(parser.parse_args(["--rollout-model", str(rollout)])) == 1.0
+    engine = Engine(EngineOptions(model=str(sl), value_model=str(value), rollout_model=str(rollout),
+                                  rollout_lambda=0.5, size=SIZE, visits=16, threads=1, tree_edges=100_000,
+                                  resign_threshold=0.0, ownership_playouts=8))
+    assert engine.handle_line("boardsize 5").startswith("=")
+    reply = engine.handle_line("genmove b")
+    assert reply.startswith("= ") and reply.split()[1].lower() != "resign"
+    searcher = engine.searcher()
+    assert isinstance(searcher.evaluator, CombinedEvaluator)
+    assert searcher.config.rollout_lambda == 0.5 and searcher.player.search.rollout_weights.shape == (NUM_FEATURES,)

@@ -1,6 +1,11 @@
 """`goengine gtp`: the engine over GTP on stdin/stdout, for GUIs (Sabaki, Lizzie, GoGui) and
 match tools. Logs go to stderr only. Without --model it searches with random rollouts; with
---model (a checkpoint written by goengine.nn.checkpoint) it searches with that network."""
+--model (a checkpoint written by goengine.nn.checkpoint) it searches with that network.
+
+AlphaGo's search: --model an SL policy network (the priors), --value-model a value network, and
+--rollout-model a rollout policy (`goengine train-rollout`); leaf values are
+(1 - lambda) * value network + lambda * rollout outcome. --lambda defaults to 0.5 with a value
+network, else to 1 with a rollout model (the rollouts are the value), else 0."""
 
 from __future__ import annotations
 
@@ -23,6 +28,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", type=int, default=19, help="initial board size (default 19)")
     parser.add_argument("--resign-threshold", type=float, default=0.05,
                         help="resign below this win rate (0 never resigns; default 0.05)")
+    parser.add_argument("--value-model", default=None,
+                        help="value network checkpoint, its values mixed with rollouts (needs --model)")
+    parser.add_argument("--rollout-model", default=None,
+                        help="rollout policy checkpoint: leaf rollouts follow it (default: uniformly random)")
+    parser.add_argument("--lambda", dest="rollout_lambda", type=float, default=None,
+                        help="leaf value = (1 - lambda) value net + lambda rollout (default: see above)")
     parser.add_argument("--threads", type=int, default=None, help="threads for the network (torch)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--log-level", default="INFO", help="stderr log level (default INFO)")
@@ -44,14 +55,28 @@ def _check(args: argparse.Namespace) -> str | None:
         get_rules(args.rules)
     except ValueError as e:
         return str(e)
-    if args.model is not None:
-        stem = args.model
-        for suffix in (".json", ".safetensors"):
-            stem = stem[: -len(suffix)] if stem.endswith(suffix) else stem
-        missing = [p for p in (stem + ".json", stem + ".safetensors") if not os.path.isfile(p)]
-        if missing:
-            return f"--model: {', '.join(missing)} not found"
+    for flag, path in (("--model", args.model), ("--value-model", args.value_model),
+                       ("--rollout-model", args.rollout_model)):
+        if path is not None:
+            stem = path
+            for suffix in (".json", ".safetensors"):
+                stem = stem[: -len(suffix)] if stem.endswith(suffix) else stem
+            missing = [p for p in (stem + ".json", stem + ".safetensors") if not os.path.isfile(p)]
+            if missing:
+                return f"{flag}: {', '.join(missing)} not found"
+    if args.value_model is not None and args.model is None:
+        return "--value-model needs --model (the policy network that gives the priors)"
+    if args.rollout_lambda is not None and not 0.0 <= args.rollout_lambda <= 1.0:
+        return "--lambda must be in [0, 1]"
     return None
+
+
+def default_lambda(args: argparse.Namespace) -> float:
+    if args.rollout_lambda is not None:
+        return args.rollout_lambda
+    if args.value_model is not None:
+        return 0.5
+    return 1.0 if args.rollout_model is not None else 0.0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -66,7 +91,9 @@ def run(args: argparse.Namespace) -> int:
 
     options = EngineOptions(model=args.model, visits=args.visits, time_per_move=args.time_per_move,
                             rules=args.rules, komi=args.komi, size=args.size,
-                            resign_threshold=args.resign_threshold, threads=args.threads, seed=args.seed)
+                            resign_threshold=args.resign_threshold, threads=args.threads, seed=args.seed,
+                            value_model=args.value_model, rollout_model=args.rollout_model,
+                            rollout_lambda=default_lambda(args))
     engine = Engine(options)
     if args.threads is not None:
         try:

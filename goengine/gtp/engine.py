@@ -37,8 +37,12 @@ VERSION = "0.17"
 @dataclass(frozen=True)
 class EngineOptions:
     """Everything the command line sets. `visits` None: the default for the evaluator kind;
-    `komi` None: the rules' default; `resign_threshold` a win rate (<= 0: never resign)."""
+    `komi` None: the rules' default; `resign_threshold` a win rate (<= 0: never resign).
+    `value_model`, `rollout_model` and `rollout_lambda`: AlphaGo's search (goengine.alphago_player)."""
     model: Optional[str] = None
+    value_model: Optional[str] = None
+    rollout_model: Optional[str] = None
+    rollout_lambda: float = 0.0
     visits: Optional[int] = None
     time_per_move: Optional[float] = None
     rules: str = "chinese"
@@ -64,6 +68,10 @@ Handler = Callable[["Engine", tuple], Union[str, Stream]]
 
 
 def _load_evaluator(options: EngineOptions):
+    if options.value_model is not None:
+        from ..alphago_player import load_alphago_evaluator
+
+        return load_alphago_evaluator(options.model, options.value_model, threads=options.threads)
     from ..nn import TorchEvaluator  # torch only when a network is asked for
 
     return TorchEvaluator.from_checkpoint(options.model, any_size=True, threads=options.threads)
@@ -181,7 +189,9 @@ class Engine:
         if self._searcher is None or self._searcher.size != size:
             self._searcher = None  # free the old trees first
             settings = SearchSettings(visits=self.options.visits, seed=self.options.seed,
-                                      tree_edges=self.options.tree_edges)
+                                      tree_edges=self.options.tree_edges,
+                                      rollout_lambda=self.options.rollout_lambda,
+                                      rollout_model=self.options.rollout_model)
             self._searcher = Searcher(size, self.evaluator, settings, max_moves=self.max_moves(size))
         return self._searcher
 

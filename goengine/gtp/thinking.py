@@ -19,7 +19,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from ..game import GameState
-from ..players import MCTSPlayer
+from ..alphago_player import load_rollout_weights, make_player
 from ..search import SearchConfig, SearchResult
 from ..search.tree import (ACTION, CHILD, EDGE_COUNT, EDGE_START, EXPANDED, NUM_EDGES, NUM_NODES, ROOT, STATE,
                            VISITS, compact)
@@ -43,6 +43,10 @@ class SearchSettings:
     # (with the network default, one lucky rollout at a node starves all its siblings).
     rollout_c_puct: float = 3.0
     rollout_fpu_reduction: float = -100.0
+    # AlphaGo's leaf value with a network: (1 - lambda) * network + lambda * rollout outcome;
+    # rollouts follow the rollout policy checkpoint `rollout_model` (None: uniformly random).
+    rollout_lambda: float = 0.0
+    rollout_model: Optional[str] = None
 
     def default_visits(self, has_network: bool) -> int:
         if self.visits is not None:
@@ -61,7 +65,8 @@ def capacity(size: int, visits: int, tree_edges: int = EDGE_BUDGET) -> int:
 def search_config(size: int, visits: int, has_network: bool, settings: SearchSettings) -> SearchConfig:
     room = capacity(size, visits, settings.tree_edges)
     if has_network:
-        return SearchConfig(num_simulations=room, tree_memory_factor=2, leaves_per_tree=8)
+        return SearchConfig(num_simulations=room, tree_memory_factor=2, leaves_per_tree=8,
+                            rollout_lambda=settings.rollout_lambda)
     return SearchConfig(num_simulations=room, tree_memory_factor=2, leaves_per_tree=1, rollout_lambda=1.0,
                         puct="constant", c_puct=settings.rollout_c_puct,
                         fpu_reduction=settings.rollout_fpu_reduction,
@@ -78,8 +83,8 @@ class Searcher:
         self.settings = settings
         self.default_visits = settings.default_visits(evaluator is not None)
         self.config = search_config(size, self.default_visits, evaluator is not None, settings)
-        self.player = MCTSPlayer(self.config, size, evaluator, seed=settings.seed, allow_resign=False,
-                                 max_moves=max_moves)
+        self.player = make_player(self.config, size, evaluator, load_rollout_weights(settings.rollout_model),
+                                  seed=settings.seed, allow_resign=False, max_moves=max_moves)
         self.max_moves = self.player.search.max_moves
         nodes = self.player.search.trees.node_i.shape[2]
         self._compact_scratch = (np.zeros(nodes, np.int64), np.zeros(nodes, np.int64))
