@@ -77,6 +77,8 @@ class GameState:
         self.rules = get_rules(rules) if isinstance(rules, str) else rules
         self.komi = float(self.rules.default_komi if komi is None else komi)
         self.max_moves = int(max_moves) if max_moves is not None else 2 * size * size
+        self._situational = self.rules.ko_code == KO_SITUATIONAL
+        self._ko_code = self.rules.ko_code
         self.board = new_board(size)
         self.to_play = BLACK
         self.handicap = 0
@@ -97,7 +99,12 @@ class GameState:
 
     @property
     def situational(self) -> bool:
-        return self.rules.ko_code == KO_SITUATIONAL
+        return self._situational
+
+    @property
+    def events(self) -> list[tuple[str, object]]:
+        """Everything that happened, in order: ("move", Move) or ("setup", (stones, to_play))."""
+        return list(self._events)
 
     def _push_key(self) -> None:
         if self.history_len == self.history_keys.shape[0]:
@@ -147,7 +154,7 @@ class GameState:
             return False
         if not is_legal(self.board, loc, color, self.rules.suicide):
             return False
-        if self.rules.ko_code == KO_SIMPLE:
+        if self._ko_code == KO_SIMPLE:
             return True
         return not repeats_position(self.board, loc, color, self.history_keys, self.history_len, self.situational)
 

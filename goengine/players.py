@@ -17,7 +17,7 @@ from .coords import PASS_LOC, loc_of_action
 from .evaluator import Evaluator
 from .features.state import encode_state
 from .game import GameState
-from .search import BatchedSearch, SearchConfig, SearchResult
+from .search import BatchedSearch, SearchConfig, SearchResult, rollout_search_config
 from .search.choice import choose_action
 
 
@@ -94,8 +94,9 @@ class PolicyPlayer:
 
 
 class MCTSPlayer:
-    """Tree search with a network (or, with no evaluator, with random rollouts and uniform
-    priors). Reuses its tree when the game continues from the position it last searched.
+    """Tree search with a network (or, with no evaluator, the classical search: random rollouts,
+    uniform priors and `rollout_search_config`'s settings). Reuses its tree when the game
+    continues from the position it last searched.
 
     Resigns when the root value has stayed below `config.resign_threshold` for
     `resign_consecutive` searches, never before `min_resign_move` (default: a quarter of the
@@ -105,8 +106,10 @@ class MCTSPlayer:
                  seed: int = 0, name: Optional[str] = None, allow_resign: bool = True,
                  resign_consecutive: int = 2, min_resign_move: Optional[int] = None,
                  max_moves: Optional[int] = None):
-        if evaluator is None and config.rollout_lambda < 1.0:
-            config = config.with_(rollout_lambda=1.0)
+        if evaluator is None:
+            config = rollout_search_config(config.num_simulations, temperature=config.temperature,
+                                           temperature_moves=config.temperature_moves,
+                                           resign_threshold=config.resign_threshold, use_lcb=config.use_lcb)
         self.config = config
         self.size = size
         self.evaluator = evaluator

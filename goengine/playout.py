@@ -71,3 +71,29 @@ def playout_scratch(board) -> tuple[np.ndarray, np.ndarray]:
 
 def default_max_moves(size: int) -> int:
     return 3 * size * size
+
+
+@nb.njit(cache=True)
+def drop_eye_fills(b, color, mask):
+    """Clear from `mask` (bool over actions, pass last) the points that fill `color`'s own
+    single-point eye (the moves random playouts never make)."""
+    n = b[INFO, SIZE]
+    w = n + 2
+    for a in range(n * n):
+        if mask[a]:
+            loc = (a // n + 1) * w + a % n + 1
+            if is_eyeish(b, loc, color):
+                mask[a] = False
+
+
+def moves_before_the_end(game) -> "np.ndarray":
+    """The moves a player may choose under "pass only at the end": every legal move that fills
+    none of the mover's own eyes, or pass alone when none is left."""
+    mask = game.legal_mask()
+    drop_eye_fills(game.board, game.to_play, mask)
+    if mask[:-1].any():
+        mask[-1] = False
+    else:
+        mask[:] = False
+        mask[-1] = True
+    return mask

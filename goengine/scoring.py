@@ -109,7 +109,7 @@ class Score:
         return f"B+{text}" if m > 0 else f"W+{text}"
 
 
-def _seki_chains(board: np.ndarray, owner: np.ndarray) -> set[int]:
+def seki_chains(board: np.ndarray, owner: np.ndarray) -> set[int]:
     """Heads of chains in seki (see the module docstring)."""
     w = board_size(board) + 2
     mark = np.zeros(board.shape[1], np.int32)
@@ -178,7 +178,7 @@ def score(board: np.ndarray, scoring: str, komi: float, dead: Iterable[int] = ()
         black = float(np.count_nonzero(owner[locs] == BLACK))
         white = float(np.count_nonzero(owner[locs] == WHITE))
     else:
-        seki = _seki_chains(work, owner)
+        seki = seki_chains(work, owner)
         if seki:
             _clear_seki_eyes(work, owner, seki)
         empty = work[COLOR, locs] == EMPTY

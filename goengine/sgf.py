@@ -501,7 +501,7 @@ def write_sgf(game: GameState, path: Union[str, os.PathLike, None] = None, *, bl
         values = value if isinstance(value, (list, tuple)) else [value]
         root.set_raw_list(ident, [_text_value(v) for v in values])
 
-    events = list(game._events)  # setup events are not public on GameState; they are part of the game
+    events = game.events
     first_move = next((i for i, (kind, _) in enumerate(events) if kind == "move"), len(events))
     root_stones: dict[int, int] = {}
     root_to_play: Optional[int] = None

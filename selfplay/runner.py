@@ -19,6 +19,7 @@ import numpy as np
 from goengine.board import BLACK, WHITE
 from goengine.evaluator import Evaluator
 from goengine.game import GameState
+from goengine.playout import moves_before_the_end
 from goengine.search import BatchedSearch, SearchConfig
 from goengine.search.choice import choose_action
 
@@ -42,6 +43,10 @@ class SelfPlayConfig:
     resign_min_move: Optional[int] = None    # default N * N // 4
     playthrough_fraction: float = 0.1
     allow_resign: bool = True
+    # "any": pass is a move like others; "end": pass only when every legal move would fill one's
+    # own eye, so every game is played out and its area count is exact (young networks otherwise
+    # end games early: under area scoring the side with more stones wins a pass-pass at once).
+    pass_rule: str = "any"
 
     def with_(self, **changes) -> "SelfPlayConfig":
         return replace(self, **changes)
@@ -102,10 +107,13 @@ class SelfPlayRunner:
             full = self.rng.random(len(active)) < c.full_search_prob
             sims = [c.search.num_simulations if f else c.cheap_simulations for f in full]
             noise = [bool(f and c.search.dirichlet_noise) for f in full]
+            allowed = None
+            if c.pass_rule == "end":
+                allowed = [moves_before_the_end(slots[g].game) for g in active]
             for g in active:
                 self.search.set_root(g, slots[g].game, reuse=True)
             start = time.perf_counter()
-            results = self.search.search(active, sims, noise)
+            results = self.search.search(active, sims, noise, allowed)
             self.search_seconds += time.perf_counter() - start
             if on_moves is not None:
                 on_moves(len(active))

@@ -28,7 +28,7 @@ from goengine.features.state import encode_state
 from goengine.game import GameState, colour_name
 from goengine.players import masked_policy
 from goengine.rng import new_rng
-from goengine.search import BatchedSearch, SearchConfig
+from goengine.search import BatchedSearch, SearchConfig, rollout_search_config
 from goengine.search.choice import choose_action
 
 from .gtp_client import GtpClient, GtpClientError, GtpEngineDied, GtpError, GtpTimeout
@@ -112,7 +112,7 @@ class SearchSide(Side):
                  settings: SideSettings, num_slots: int):
         super().__init__(name)
         if evaluator is None:
-            search = search.with_(rollout_lambda=1.0)
+            search = rollout_search_config(search.num_simulations, resign_threshold=search.resign_threshold)
         self.config = search
         self.settings = settings
         self.search = BatchedSearch(search, settings.size, num_slots, evaluator,

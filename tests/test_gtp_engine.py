@@ -17,7 +17,7 @@ from goengine.board import BLACK, WHITE
 from goengine.coords import action_of_loc, loc_of_vertex
 from goengine.game import GameState
 from goengine.gtp import Engine, EngineOptions, Server
-from goengine.gtp.root_restriction import restrict_root
+from goengine.search.restrict import restrict_root
 from goengine.gtp.status import classify_stones
 from goengine.gtp.thinking import SearchSettings, Searcher
 from goengine.search.tree import EDGE_COUNT, EVAL, ROOT, VISITS

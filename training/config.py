@@ -66,6 +66,7 @@ class SelfPlaySection:
     allow_resign: bool = True
     games_per_chunk: int = 16
     inference_server: str = "auto"  # auto: a shared GPU inference process when CUDA is used
+    pass_rule: str = "end"        # "end": pass only when nothing but own-eye fills is left; "any"
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,8 @@ class RunConfig:
             raise ValueError("training.batch_size, window_games must be >= 1 and steps_per_generation >= 0")
         if t.optimizer not in ("sgd", "adamw"):
             raise ValueError("training.optimizer must be 'sgd' or 'adamw'")
+        if s.pass_rule not in ("any", "end"):
+            raise ValueError("selfplay.pass_rule must be 'any' or 'end'")
         if g.mode not in ("winrate", "sprt", "always"):
             raise ValueError("gating.mode must be winrate, sprt or always")
         if g.mode != "always" and g.games < 2:

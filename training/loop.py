@@ -169,7 +169,7 @@ class TrainingLoop:
                               cheap_simulations=s.cheap_simulations, temperature=s.temperature,
                               temperature_moves=s.temperature_moves, resign_threshold=s.resign_threshold,
                               resign_consecutive=s.resign_consecutive, playthrough_fraction=s.playthrough_fraction,
-                              allow_resign=s.allow_resign)
+                              allow_resign=s.allow_resign, pass_rule=s.pass_rule)
 
     def _selfplay(self, g: int, best: str) -> dict:
         from selfplay.records import read_chunk

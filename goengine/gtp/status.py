@@ -15,7 +15,7 @@ import numpy as np
 from ..board import BLACK, COLOR, EMPTY, HEAD, WHITE, set_stones
 from ..coords import action_of_loc, all_locs
 from ..game import GameState
-from ..scoring import Score, _seki_chains, region_owners
+from ..scoring import Score, seki_chains, region_owners
 
 # Mean ownership from the chain's own view below which it counts as dead: 0 means the opponent
 # owns its points in more playouts than its owner does.
@@ -66,7 +66,7 @@ def classify_stones(game: GameState, ownership: np.ndarray) -> StoneStatus:
         set_stones(work, {loc: EMPTY for loc in dead})
     owner = np.empty(work.shape[1], np.int8)
     region_owners(work, owner, np.empty(work.shape[1], np.int32))
-    seki_heads = _seki_chains(work, owner)
+    seki_heads = seki_chains(work, owner)
     seki = [loc for loc in alive if int(work[HEAD, loc]) in seki_heads]
     unsettled = sorted(set(unsure) - set(seki))
     return StoneStatus(tuple(sorted(alive)), tuple(sorted(dead)), tuple(sorted(seki)), tuple(unsettled))

@@ -23,7 +23,7 @@ from ..alphago_player import load_rollout_weights, make_player
 from ..search import SearchConfig, SearchResult
 from ..search.tree import (ACTION, CHILD, EDGE_COUNT, EDGE_START, EXPANDED, NUM_EDGES, NUM_NODES, ROOT, STATE,
                            VISITS, compact)
-from .root_restriction import restrict_root
+from ..search.restrict import restrict_root
 
 CHUNK_SECONDS = 0.05
 # Edges the tree may hold (12 bytes each): bounds the simulations one search can keep.

@@ -20,7 +20,9 @@ from ..game import HISTORY, GameState
 from . import kernels as K
 from .config import SearchConfig
 from .gumbel import GumbelRoot
-from .tree import FULL, NUM_EDGES, NUM_NODES, ROOT, VISITS, advance_root, compact, new_trees, reset_tree
+from .restrict import restrict_root
+from .tree import (EXPANDED, FULL, NUM_EDGES, NUM_NODES, ROOT, STATE, VISITS, advance_root, compact, new_trees,
+                   reset_tree)
 
 
 @dataclass(frozen=True)
@@ -187,10 +189,12 @@ class BatchedSearch:
 
     def search(self, trees: Optional[Sequence[int]] = None,
                num_simulations: Optional[int | Sequence[int]] = None,
-               noise: Optional[Sequence[bool]] = None) -> list[SearchResult]:
+               noise: Optional[Sequence[bool]] = None,
+               allowed: Optional[Sequence[Optional[np.ndarray]]] = None) -> list[SearchResult]:
         """Run more visits at the roots of `trees` (default: all): `num_simulations` (one number,
         or one per tree; default the config's), with root Dirichlet noise where `noise[i]`
-        (default: the config's). Returns one SearchResult per searched tree."""
+        (default: the config's), considering at the root only the actions where `allowed[i]`
+        (bool[A]; None: all legal moves). Returns one SearchResult per searched tree."""
         trees = list(range(self.num_trees)) if trees is None else list(trees)
         if num_simulations is None:
             per_tree = [self.config.num_simulations] * len(trees)
@@ -209,11 +213,34 @@ class BatchedSearch:
             wants_noise = self.config.dirichlet_noise if noise is None else bool(noise[i])
             if wants_noise:
                 self._prepare_noise(g)
+        if allowed is not None and any(a is not None for a in allowed):
+            self._restrict_roots(trees, [allowed[i] for i in range(len(trees))])
         if self.gumbel is not None:
             self._gumbel_search(trees)
         else:
             self._run()
         return [self.result(g) for g in trees]
+
+    def _expand_roots(self, trees: list[int]) -> None:
+        """One simulation for every tree whose root is not expanded yet (it expands the root)."""
+        t = self.trees
+        unexpanded = [g for g in trees if t.node_i[g, STATE, t.counts[g, ROOT]] != EXPANDED]
+        if not unexpanded:
+            return
+        saved = self.sims_target.copy()
+        self.sims_target[:] = 0
+        for g in unexpanded:
+            self.sims_target[g] = 1
+            self.plan[g, 0] = 0
+        self._run()
+        self.sims_target[:] = saved
+
+    def _restrict_roots(self, trees: list[int], masks: list[Optional[np.ndarray]]) -> None:
+        restricted = [g for g, m in zip(trees, masks) if m is not None]
+        self._expand_roots(restricted)
+        for g, m in zip(trees, masks):
+            if m is not None:
+                restrict_root(self, g, m)
 
     def _make_room(self, g: int, sims: int) -> None:
         t = self.trees
@@ -262,19 +289,8 @@ class BatchedSearch:
                                 self.root_noise, self.noise_weight, self.params)
 
     def _gumbel_search(self, trees: list[int]) -> None:
-        t = self.trees
         # The root must be expanded before its actions can be planned.
-        unexpanded = [g for g in trees if t.node_i[g, 4, t.counts[g, ROOT]] != 2]
-        saved = self.sims_target.copy()
-        if unexpanded:
-            self.sims_target[:] = 0
-            for g in unexpanded:
-                self.sims_target[g] = 1
-                self.plan[g, 0] = 0
-            self._run()
-            self.sims_target[:] = saved
-            for g in unexpanded:
-                self.sims_started[g] = self.sims_done[g] = 1
+        self._expand_roots(trees)
         for g in trees:
             stats = self._root_stats(g)
             self.gumbel[g].start(stats, remaining=int(self.sims_target[g] - self.sims_done[g]))

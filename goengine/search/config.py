@@ -70,3 +70,12 @@ class SearchConfig:
         if unknown:
             raise ValueError(f"unknown search settings: {', '.join(sorted(unknown))}")
         return cls(**data)
+
+
+def rollout_search_config(num_simulations: int = 10000, **changes) -> SearchConfig:
+    """Settings for the classical search (random rollouts, uniform priors): UCT-like, every
+    child is tried once before any is tried twice (a large negative FPU reduction), with a
+    constant exploration weight suited to noisy +-1 rollout values."""
+    base = SearchConfig(num_simulations=num_simulations, rollout_lambda=1.0, leaves_per_tree=1, puct="constant",
+                        c_puct=3.0, fpu_reduction=-100.0, fpu_root_reduction=-100.0)
+    return base.with_(**changes) if changes else base

@@ -1,7 +1,8 @@
-"""Restricting the moves the search may consider at its root (analysis `avoid` / `allow`, and
-"do not pass" during cleanup), by editing the root of a search tree.
+"""Restricting the moves the search may consider at its root (analysis `avoid` / `allow`, "do
+not pass" during cleanup, self-play that passes only at the end), by editing the root of a
+search tree (`BatchedSearch.search(..., allowed=...)` does this for its callers).
 
-The search has no parameter for this, so the root's edge block is rearranged in place: the
+The root's edge block is rearranged in place: the
 allowed edges move to the front of the block, EDGE_COUNT shrinks to their number, and their
 priors are renormalised. Statistics that went through a dropped edge are taken off the root,
 so the root value describes the allowed moves only. Dropped children become unreachable and
@@ -15,12 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..search.batched import BatchedSearch
-from ..search.tree import (ACTION, CHILD, EDGE_COUNT, EDGE_START, EXPANDED, ROOT, SQUARE_SUM, STATE,
-                           VALUE_SUM, VISITS)
+from .tree import (ACTION, CHILD, EDGE_COUNT, EDGE_START, EXPANDED, ROOT, SQUARE_SUM, STATE, VALUE_SUM,
+                   VISITS)
 
 
-def restrict_root(search: BatchedSearch, g: int, allowed: np.ndarray) -> int:
+def restrict_root(search, g: int, allowed: np.ndarray) -> int:
     """Keep only the allowed root edges of tree g; returns how many remain, or -1 when the
     root is not expanded yet. When no legal move is allowed, pass is kept so that the
     search always has a move."""
