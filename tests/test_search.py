@@ -18,7 +18,8 @@ from goengine.search.tree import (ACTION, CHILD, EDGE_COUNT, EDGE_START, EVAL, E
 
 
 def _hand_tree(priors, visits, value_sums, eval_value, root_visits):
-    """One expanded root whose children have the given statistics (None: never visited)."""
+    """One expanded root whose children have the given statistics (None: never visited); the
+    root's mean value (the base of first-play urgency) is `eval_value`."""
     trees = new_trees(1, 16, 16)
     node_i, node_f, edge_i, edge_p, counts = trees
     node_i[0, STATE, 0] = EXPANDED
@@ -26,6 +27,7 @@ def _hand_tree(priors, visits, value_sums, eval_value, root_visits):
     node_i[0, EDGE_COUNT, 0] = len(priors)
     node_i[0, VISITS, 0] = root_visits
     node_f[0, EVAL, 0] = eval_value
+    node_f[0, VALUE_SUM, 0] = -eval_value * root_visits  # stored from the mover-into-root's view
     counts[0, 0] = 1 + len(priors)
     for e, (p, n, w) in enumerate(zip(priors, visits, value_sums)):
         edge_i[0, ACTION, e] = e
@@ -70,6 +72,21 @@ def test_puct_matches_hand_computation():
     # U = 1.5*0.5*sqrt(3+0)/5 = 0.2598: -0.4902; edge 1 = -0.1103 is now best.
     trees[0][0, VLOSS, 1] = 2
     assert K.puct_select(*trees[:4], 0, 0, True, _params(fpu_root=1.0)) == 1
+
+
+def test_first_play_urgency_starts_from_the_mean_value_not_one_evaluation():
+    # The root's one evaluation was a lucky +1, but its 4 visits average -0.5 (its player's view).
+    # Children: prior .9 visited twice (Q 0.3), prior .1 unvisited; c = 1, no reduction, sqrt(4) = 2.
+    # visited: 0.3 + .9*2/3 = 0.9. Unvisited: -0.5 + .1*2 = -0.3 with the mean as base (the
+    # visited child wins); it would be 1 + 0.2 = 1.2 with the single evaluation as base.
+    trees = _hand_tree([0.9, 0.1], [2, None], [0.6, 0.0], -0.5, 4)
+    trees.node_f[0, EVAL, 0] = 1.0
+    assert K.puct_select(*trees[:4], 0, 0, True, _params(c_puct=1.0, fpu_root=0.0)) == 0
+    # Before the first visit the evaluation is all there is: sqrt(max(N, 1)) = 1, visited
+    # 0.3 + .9/3 = 0.6, unvisited 1 + .1 = 1.1.
+    trees.node_i[0, VISITS, 0] = 0
+    trees.node_f[0, VALUE_SUM, 0] = 0.0
+    assert K.puct_select(*trees[:4], 0, 0, True, _params(c_puct=1.0, fpu_root=0.0)) == 1
 
 
 def test_alphazero_exploration_constant_by_hand():

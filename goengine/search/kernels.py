@@ -87,7 +87,13 @@ def puct_select(node_i, node_f, edge_i, edge_p, g, node, is_root, params):
         if child >= 0 and node_i[g, VISITS, child] + node_i[g, VLOSS, child] > 0:
             visited_prior += edge_p[g, e]
     reduction = params[P_FPU_ROOT] if is_root else params[P_FPU]
-    fpu = node_f[g, EVAL, node] - reduction * math.sqrt(visited_prior)
+    # The base of first-play urgency is the node's mean value so far (its own evaluation before
+    # its first visit): with rollouts, a single evaluation is a +-1 coin that would send every
+    # visit to the first child that happened to win one playout.
+    base = node_f[g, EVAL, node]
+    if node_i[g, VISITS, node] > 0:
+        base = -node_f[g, VALUE_SUM, node] / node_i[g, VISITS, node]
+    fpu = base - reduction * math.sqrt(visited_prior)
     best = start
     best_score = -1e300
     for e in range(start, start + count):
