@@ -1,0 +1,8 @@
+"""goengine: a self-learning Go engine. The subpackages are the board and rules, features, search,
+players, the shared model module (`goengine.nn`), SGF and GTP; see each module's docstring."""
+
+from . import numba_cache as _numba_cache
+
+# Before any kernel is compiled or loaded: the compiled-code cache is keyed by the project's
+# source, so a change anywhere never leaves stale inlined code behind (numba_cache.py).
+_numba_cache.configure()
