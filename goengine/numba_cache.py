@@ -1,9 +1,10 @@
-"""Where numba keeps compiled kernels, keyed by the source code of the whole project.
+"""Where numba keeps compiled kernels, keyed by the source code of all the project's kernels.
 
 numba's own cache checks only the source file of the function it loads: a kernel in one file
 that calls (and inlines) a kernel of another file keeps its old machine code after the other
-file changes. Keying the cache directory by a hash of every source file of the project makes
-any change start a fresh cache. The directory is `$NUMBA_CACHE_DIR/goengine-<hash>` when the user
+file changes. Keying the cache directory by a hash of every source file that holds a kernel (or
+a constant a kernel reads) makes any such change start a fresh cache; files without numba code
+don't take part, so editing them costs no recompilation. The directory is `$NUMBA_CACHE_DIR/goengine-<hash>` when the user
 set NUMBA_CACHE_DIR, else `~/.cache/goengine/numba-<hash>` (XDG_CACHE_HOME respected); older
 directories of ours are pruned. This must run before the first `@njit(cache=True)` decorator,
 which is why `goengine/__init__.py` imports it first.
@@ -25,11 +26,13 @@ def source_hash() -> str:
     digest = hashlib.blake2b(digest_size=8)
     for package in _PACKAGES:
         for path in sorted((root / package).rglob("*.py")):
-            digest.update(str(path.relative_to(root)).encode())
             try:
-                digest.update(path.read_bytes())
+                text = path.read_bytes()
             except OSError:
-                pass
+                continue
+            if b"numba" in text:
+                digest.update(str(path.relative_to(root)).encode())
+                digest.update(text)
     return digest.hexdigest()
 
 
