@@ -21,6 +21,16 @@ from goengine.search import kernels as K
 # --- helpers ----------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def one_torch_thread():
+    """Tiny batches: more threads only spin against each other on a shared machine."""
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def features_of(board, color, last=-1, prev=-1):
     """{loc: [feature names]} of every candidate."""
     n_locs = board.shape[1]
@@ -333,8 +343,7 @@ def test_search_rollouts_are_policy_playouts():
 # --- training and checkpoints ---------------------------------------------------------------------
 
 
-def test_trainer_overfits_a_tiny_set():
-    pytest.importorskip("torch")
+def test_trainer_overfits_a_tiny_set(one_torch_thread):
     from training.rollout.data import PositionBuilder
     from training.rollout.train import RolloutTrainConfig, accuracy, train_rollout_policy
     builder = PositionBuilder(7)
@@ -367,7 +376,7 @@ def test_checkpoint_round_trip_and_corruption(tmp_path):
         load_rollout_model(tmp_path / "absent")
 
 
-def test_torch_module_scores_match_the_kernel(tmp_path):
+def test_torch_module_scores_match_the_kernel(tmp_path, one_torch_thread):
     torch = pytest.importorskip("torch")
     from goengine.nn.rollout_policy import RolloutPolicy
     from goengine.rollout import best_candidate

@@ -154,7 +154,7 @@ def chain_liberties(b, head, cache):
     return count
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def point_state(b, loc, color, cache):
     """The state (table above) of `loc` for the mover `color`."""
     c = b[COLOR, loc]
@@ -170,8 +170,18 @@ def point_state(b, loc, color, cache):
 def fill_states(b, color, cache):
     """cache[loc, STATE_COL] = point_state for every loc (stamps a new call first)."""
     cache[0, 0] += 1
+    stamp = cache[0, 0]
     for loc in range(b.shape[1]):
-        cache[loc, STATE_COL] = point_state(b, loc, color, cache)
+        c = b[COLOR, loc]
+        if c == EMPTY:
+            cache[loc, STATE_COL] = 0
+        elif c == WALL:
+            cache[loc, STATE_COL] = OFF_BOARD
+        else:
+            head = b[HEAD, loc]
+            libs = cache[head, 1] if cache[head, 0] == stamp else chain_liberties(b, head, cache)
+            libs = min(libs, 3)
+            cache[loc, STATE_COL] = libs if c == color else 3 + libs
 
 
 @nb.njit(cache=True, inline="always")
@@ -227,13 +237,6 @@ def _response_feature(codes, slot):
         if key < best:
             best = key
     return RESPONSE + _hash(best, RESPONSE_BITS)
-
-
-@nb.njit(cache=True, inline="always")
-def _distance(a, c, w):
-    dr = abs(a // w - c // w)
-    dc = abs(a % w - c % w)
-    return dr + dc + max(dr, dc)
 
 
 @nb.njit(cache=True, inline="always")
@@ -377,6 +380,8 @@ def candidate_features(b, color, last_move, prev_move, cache, locs, feats):
     libs = np.empty(3, np.int64)
     last_row = 0
     last_col = 0
+    prev_row = prev_move // w if has_prev else 0
+    prev_col = prev_move % w if has_prev else 0
     if has_last:
         if b[COLOR, last_move] == EMPTY or b[COLOR, last_move] == WALL:
             has_last = False  # a move that was captured since (or a bad loc): no response
@@ -389,23 +394,30 @@ def candidate_features(b, color, last_move, prev_move, cache, locs, feats):
         loc = b[EMPTY_LIST, i]
         if not _is_candidate(b, loc, color, w, cache):
             continue
-        row = loc // w - 1
-        col = loc % w - 1
+        prow = loc // w
+        pcol = loc - prow * w
+        row = prow - 1
+        col = pcol - 1
         out = feats[k]
-        out[:] = -1
+        for j in range(NUM_SLOTS):
+            out[j] = -1
         out[S_PATTERN] = PATTERN + _hash(pattern_code(b, loc, cache), PATTERN_BITS)
         if has_last:
-            dr = loc // w - last_row
-            dc = loc % w - last_col
-            if abs(dr) + abs(dc) <= 2:
+            dr = prow - last_row
+            dc = pcol - last_col
+            ar = abs(dr)
+            ac = abs(dc)
+            if ar + ac <= 2:
                 for slot in range(12):
                     if DIAMOND_DR[slot] == dr and DIAMOND_DC[slot] == dc:
                         out[S_RESPONSE] = _response_feature(codes, slot)
-            d = _distance(loc, last_move, w)
+            d = ar + ac + max(ar, ac)
             if d <= 16:
                 out[S_DIST_LAST] = DIST_LAST + d - 2
         if has_prev:
-            d = _distance(loc, prev_move, w)
+            ar = abs(prow - prev_row)
+            ac = abs(pcol - prev_col)
+            d = ar + ac + max(ar, ac)
             if 2 <= d <= 16:
                 out[S_DIST_PREV] = DIST_PREV + d - 2
         if _needs_tactics(cache, loc, w):
