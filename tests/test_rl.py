@@ -172,3 +172,14 @@ def test_cli_runs_and_reports_the_win_rate(tmp_path, capsys):
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["games"] == 4 and 0.0 <= result["win_rate"] <= 1.0
     assert (tmp_path / "run" / "current.json").is_file()
+
+
+def test_checkpoints_record_the_board_size_played(tmp_path):
+    from goengine.nn import load_checkpoint
+    torch.manual_seed(0)
+    config = NetConfig(kind="policy", blocks=2, channels=8, in_planes=48, feature_set="alphago", board_sizes=(9,))
+    save_checkpoint(tmp_path / "sl", build_network(config), config)
+    RLRun(tmp_path / "run", tmp_path / "sl", RLConfig(size=SIZE, games_per_iter=2, iterations=0), log=None)
+    for stem in ("current", "pool/000000"):
+        _, saved, _ = load_checkpoint(tmp_path / "run" / stem)
+        assert saved.board_sizes == (9, SIZE)

@@ -25,7 +25,7 @@ import json
 import os
 import tempfile
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -91,6 +91,10 @@ class RLRun:
             self.log(f"resuming at iteration {self.iteration} with {len(self.pool)} pool members")
         else:
             self.learner = TorchPolicy.from_checkpoint(sl_model, device=device, name="learner")
+            sizes = self.learner.config.board_sizes
+            if config.size not in sizes:
+                # The checkpoints record every size the weights were trained on.
+                self.learner.config = replace(self.learner.config, board_sizes=tuple(sizes) + (config.size,))
             first = str(Path("pool") / "000000")
             self.learner.save(self.dir / first, step=0, model_id="rl-000000", train_config=asdict(config),
                               extra={"source": os.fspath(sl_model)})
