@@ -191,7 +191,7 @@ def test_value_cli_writes_network_and_report(tmp_path, capsys):
     assert out["test"]["positions"] >= 1
     report = json.loads((tmp_path / "run" / "report.json").read_text())
     total = sum(len(ValuePositions.load(p)) for p in (tmp_path / "run" / "data").glob("batch-*.npz"))
-    assert report["train"]["positions"] + report["test"]["positions"] == total
+    assert report["train"]["positions"] + report["validation"]["positions"] + report["test"]["positions"] == total
     from goengine.nn import load_checkpoint
     _, config, _ = load_checkpoint(tmp_path / "run" / "value")
     assert config.kind == "value" and config.feature_set == "alphago-value"
@@ -216,3 +216,23 @@ def test_gtp_engine_plays_with_all_three_models(tmp_path):
     searcher = engine.searcher()
     assert isinstance(searcher.evaluator, CombinedEvaluator)
     assert searcher.config.rollout_lambda == 0.5 and searcher.player.search.rollout_weights.shape == (NUM_FEATURES,)
+
+
+def test_validation_keeps_the_best_step():
+    from training.value.train import predict
+    rng = np.random.default_rng(1)
+
+    def random_positions(n):
+        return ValuePositions(rng.integers(0, 2, size=(n, 49, SIZE, SIZE), dtype=np.uint8),
+                              rng.choice([-1.0, 1.0], size=n).astype(np.float32), np.zeros(n, np.int64),
+                              np.zeros(n, np.int64))
+
+    train, validation = random_positions(16), random_positions(16)
+    config = ValueTrainConfig(steps=120, batch_size=16, learning_rate=3e-3, weight_decay=0.0, blocks=2,
+                              channels=8, log_every=20)
+    model, history = train_value_net(train, config, value_net_config(config, "alphago-value", 49, SIZE),
+                                     log=None, validation=validation)
+    scores = [h["validation_mse"] for h in history]
+    final = value_metrics(predict(model, validation.features), validation.outcome)["mse"]
+    assert final == pytest.approx(min(scores), abs=1e-5)
+    assert len(set(np.round(scores, 6))) > 1

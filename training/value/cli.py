@@ -2,9 +2,10 @@
 
 Run directory: `data/batch-NNNNNN.npz` (each a `ValuePositions` of one batch of games; the
 generation resumes where it stopped), `value.{json,safetensors}` (the network) and
-`report.json` (train and held-out MSE and sign accuracy). Held-out positions are a fixed random
-share of the games, never trained on; each game gives one position, so no game is on both
-sides."""
+`report.json` (train, validation and held-out MSE and sign accuracy). Held-out positions are a
+fixed random share of the games, never trained on nor used to choose anything; a validation share
+of the training games picks the best training step. Each game gives one position, so no game is
+on two sides."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-games", type=int, default=64, help="games played in lockstep (default 64)")
     parser.add_argument("--feature-set", default="alphago-value", help="value net features (default alphago-value)")
     parser.add_argument("--test-fraction", type=float, default=0.1, help="share of games held out (default 0.1)")
+    parser.add_argument("--validation-fraction", type=float, default=0.1,
+                        help="share of the training games kept aside to pick the best step (default 0.1; 0: none)")
     parser.add_argument("--steps", type=int, default=2000, help="training steps (default 2000)")
     parser.add_argument("--batch-size", type=int, default=128, help="positions per step (default 128)")
     parser.add_argument("--blocks", type=int, default=6, help="conv layers of the value net (default 6)")
@@ -75,8 +78,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    if not 0.0 < args.test_fraction < 1.0:
-        print("goengine train-value: --test-fraction must be between 0 and 1", file=sys.stderr)
+    if not 0.0 < args.test_fraction < 1.0 or not 0.0 <= args.validation_fraction < 1.0:
+        print("goengine train-value: --test-fraction must be in (0, 1) and --validation-fraction in [0, 1)",
+              file=sys.stderr)
         return 2
     run_dir = Path(args.run_dir)
     data_dir = run_dir / "data"
@@ -86,15 +90,20 @@ def run(args: argparse.Namespace) -> int:
     data = ValuePositions.concatenate([ValuePositions.load(p) for p in files])
     order = np.random.default_rng(args.seed).permutation(len(data))
     n_test = max(1, int(round(args.test_fraction * len(data))))
-    test, train = data.subset(order[:n_test]), data.subset(order[n_test:])
-    print(f"{len(train)} training and {len(test)} held-out positions", flush=True)
+    n_val = int(round(args.validation_fraction * (len(data) - n_test)))
+    test = data.subset(order[:n_test])
+    validation = data.subset(order[n_test:n_test + n_val]) if n_val > 0 else None
+    train = data.subset(order[n_test + n_val:])
+    print(f"{len(train)} training, {n_val} validation and {len(test)} held-out positions", flush=True)
     fs = get_feature_set(args.feature_set)
     config = ValueTrainConfig(steps=args.steps, batch_size=args.batch_size, learning_rate=args.lr,
                               blocks=args.blocks, channels=args.channels, seed=args.seed)
     net_config = value_net_config(config, fs.name, fs.num_planes, args.size)
     model, history = train_value_net(train, config, net_config, device=args.device,
-                                     log=lambda line: print(line, flush=True))
+                                     log=lambda line: print(line, flush=True), validation=validation)
     report = {"train": value_metrics(predict(model, train.features, args.device), train.outcome),
+              "validation": (value_metrics(predict(model, validation.features, args.device), validation.outcome)
+                             if validation is not None else None),
               "test": value_metrics(predict(model, test.features, args.device), test.outcome),
               "test_outcome_mean": float(test.outcome.mean()), "history": history,
               "rl_model": os.fspath(args.rl_model), "sl_model": args.sl_model}

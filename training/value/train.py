@@ -1,6 +1,11 @@
 """Fitting the value network: mean squared error between its tanh output and the outcome, Adam,
 each batch under random board symmetries; reported as MSE and sign accuracy (the share of
 decided positions where the predicted value has the sign of the outcome).
+
+With a validation set (positions split off the training games, never the held-out ones), the
+network is scored on it every `log_every` steps and the best weights are kept: one position per
+game makes data scarce, and the network starts memorising outcomes long before the loss on
+its own batches shows it.
 """
 
 from __future__ import annotations
@@ -56,15 +61,17 @@ def value_metrics(values: np.ndarray, outcome: np.ndarray) -> dict:
 
 
 def train_value_net(train: ValuePositions, config: ValueTrainConfig, net_config: NetConfig, device: str = "cpu",
-                    model: Optional[torch.nn.Module] = None,
-                    log: Optional[Callable[[str], None]] = print) -> tuple[torch.nn.Module, list[dict]]:
-    """Fit a ValueNet on `train`; returns (model in eval mode, history of mean losses)."""
+                    model: Optional[torch.nn.Module] = None, log: Optional[Callable[[str], None]] = print,
+                    validation: Optional[ValuePositions] = None) -> tuple[torch.nn.Module, list[dict]]:
+    """Fit a ValueNet on `train`; returns (model in eval mode, history of mean losses and, with
+    `validation`, its MSE; the weights returned are those of the best validation MSE)."""
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     model = build_network(net_config) if model is None else model
     model.to(device).train()
     optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     history = []
+    best_mse, best_state = float("inf"), None
     running, seen = 0.0, 0
     started = time.monotonic()
     batch = min(config.batch_size, len(train))
@@ -80,9 +87,20 @@ def train_value_net(train: ValuePositions, config: ValueTrainConfig, net_config:
         running += float(loss.detach())
         seen += 1
         if step % config.log_every == 0 or step == config.steps:
-            history.append({"step": step, "mse": running / seen})
+            entry = {"step": step, "mse": running / seen}
+            if validation is not None and len(validation):
+                entry["validation_mse"] = value_metrics(predict(model, validation.features, device),
+                                                        validation.outcome)["mse"]
+                if entry["validation_mse"] < best_mse:
+                    best_mse = entry["validation_mse"]
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                model.train()
+            history.append(entry)
             if log is not None:
-                log(f"step {step}: train batch MSE {running / seen:.4f} ({time.monotonic() - started:.0f} s)")
+                extra = f", validation MSE {entry['validation_mse']:.4f}" if "validation_mse" in entry else ""
+                log(f"step {step}: train batch MSE {running / seen:.4f}{extra} ({time.monotonic() - started:.0f} s)")
             running, seen = 0.0, 0
+    if best_state is not None:
+        model.load_state_dict(best_state)
     model.eval()
     return model, history
