@@ -157,8 +157,8 @@ def read_chunk(path: str | os.PathLike) -> list[GameRecord]:
             d = {k: data[k] for k in data.files}
     except RecordError:
         raise
-    except (OSError, ValueError, KeyError, EOFError) as e:
-        raise RecordError(f"{path}: unreadable record chunk ({e})") from e
+    except Exception as e:  # a damaged zip can fail in many ways (BadZipFile, zlib.error, ...)
+        raise RecordError(f"{path}: unreadable record chunk ({type(e).__name__}: {e})") from e
     games = []
     go, po, so = d["game_offsets"], d["policy_offsets"], d["setup_offsets"]
     for i in range(len(d["board_size"])):

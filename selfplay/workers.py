@@ -214,10 +214,13 @@ def run_selfplay(*, config: SelfPlayConfig, num_games: int, model_path: Optional
         last_heard[w] = time.monotonic()
         if kind == "game":
             _count_game(stats, payload)
-            remaining[w] -= 1
             if progress is not None:
                 stats.seconds = time.perf_counter() - start
                 progress(stats)
+        elif kind == "chunk":
+            # Only games on disk count towards a worker's share: a worker that dies after
+            # finishing a game but before writing its chunk plays it again.
+            remaining[w] -= payload
         elif kind == "moves":
             stats.moves_played += payload
             if on_moves is not None:
@@ -301,6 +304,7 @@ def _drain(messages, stats: SelfPlayStats, remaining: list[int], on_error) -> No
             return
         if kind == "game":
             _count_game(stats, payload)
-            remaining[w] -= 1
+        elif kind == "chunk":
+            remaining[w] -= payload
         elif kind == "error":
             raise RuntimeError(payload)

@@ -214,7 +214,8 @@ class TrainingLoop:
         self._scalar("selfplay/black_win_rate", stats.black_wins / max(stats.games, 1), g)
         if stats.would_resign:
             self._scalar("selfplay/resign_false_positive_rate", stats.false_positive_rate, g)
-        return {"games": have + stats.games, "positions": stats.positions, "selfplay_seconds": stats.seconds,
+        games = sum(len(read_chunk(p)) for p in self.dir.generation_chunks(g))
+        return {"games": games, "positions": stats.positions, "selfplay_seconds": stats.seconds,
                 "false_resign_rate": stats.false_positive_rate if stats.would_resign else None}
 
     def _use_inference_server(self) -> bool:

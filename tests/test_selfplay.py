@@ -1,0 +1,154 @@
+"""Self-play: record chunks, the lockstep runner, resignation bookkeeping, worker restarts."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import threading
+
+import numpy as np
+import pytest
+
+from goengine.board import BLACK, WHITE
+from goengine.evaluator import RandomEvaluator, check_features
+from goengine.playout import moves_before_the_end
+from goengine.search import SearchConfig
+from selfplay.record_replay import game_of_record
+from selfplay.records import GameRecord, RecordError, read_chunk, write_chunk
+from selfplay.runner import SelfPlayConfig, SelfPlayRunner
+from selfplay.workers import SelfPlayStats, _count_game, run_selfplay
+
+
+def _record(size=5, moves=(0, 6, 12, 25, 25), full=(True, False, True, True, False), **kw):
+    rec = GameRecord(board_size=size, komi=0.5, rules="tromp-taylor", model_id="000003-b2c16", seed=99, **kw)
+    for i, a in enumerate(moves):
+        policy = None
+        if full[i]:
+            policy = np.zeros(size * size + 1, np.float32)
+            policy[a] = 5
+            policy[(a + 1) % (size * size + 1)] = 2
+        rec.add_move(a, 0.1 * i - 0.2, policy)
+    rec.result, rec.score = 1.0, 3.5
+    rec.ownership = np.arange(size * size, dtype=np.int8) % 3
+    return rec
+
+
+def test_record_chunk_round_trip(tmp_path):
+    games = [_record(), _record(size=7, moves=(24, 8, 49, 49), full=(False, True, True, False), handicap=2,
+                                setup=[(10, BLACK), (30, BLACK)])]
+    games[1].resigned, games[1].result, games[1].score = WHITE, 1.0, float("nan")
+    games[1].playthrough, games[1].would_resign = True, BLACK
+    path = write_chunk(tmp_path / "chunk.npz", games)
+    back = read_chunk(path)
+    assert len(back) == 2
+    for a, b in zip(games, back):
+        assert (a.board_size, a.komi, a.rules, a.model_id, a.seed, a.handicap) == \
+               (b.board_size, b.komi, b.rules, b.model_id, b.seed, b.handicap)
+        assert a.actions == b.actions and a.full_search == b.full_search and a.setup == b.setup
+        np.testing.assert_allclose(a.root_values, b.root_values, rtol=1e-6)
+        for (pa, wa), (pb, wb) in zip(a.policies, b.policies):
+            np.testing.assert_array_equal(pa, pb)
+            np.testing.assert_array_equal(wa, wb)
+        np.testing.assert_array_equal(a.ownership, b.ownership)
+        assert (a.result, a.resigned, a.playthrough, a.would_resign) == (b.result, b.resigned, b.playthrough, b.would_resign)
+    assert np.isnan(back[1].score) and back[0].score == 3.5
+    assert not list(tmp_path.glob(".*.tmp"))  # the temporary file was renamed
+
+
+def test_corrupt_or_foreign_chunks_raise_a_clear_error(tmp_path):
+    path = write_chunk(tmp_path / "good.npz", [_record()])
+    data = path.read_bytes()
+    (tmp_path / "cut.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(RecordError, match="cut.npz"):
+        read_chunk(tmp_path / "cut.npz")
+    np.savez(tmp_path / "old.npz", format_version=np.array(99))
+    with pytest.raises(RecordError, match="version 99"):
+        read_chunk(tmp_path / "old.npz")
+
+
+def test_lockstep_games_are_legal_and_pass_only_at_the_end():
+    config = SelfPlayConfig(board_size=5, komi=0.5, parallel_games=4, pass_rule="end",
+                            search=SearchConfig(num_simulations=8, leaves_per_tree=2, dirichlet_noise=True),
+                            full_search_prob=0.5, cheap_simulations=4, temperature_moves=3, allow_resign=False)
+    runner = SelfPlayRunner(config, RandomEvaluator(5, "agz", 1), "000000-test", seed=3)
+    games = runner.play(6)
+    assert len(games) == 6
+    for rec in games:
+        game = game_of_record(rec)  # raises on any illegal move
+        assert game.is_over
+        # Replay again, checking each pass was the only choice left.
+        from goengine.game import GameState
+        replay = GameState(5, komi=0.5, rules="tromp-taylor")
+        for action in rec.actions:
+            if action == 25:
+                assert not moves_before_the_end(replay)[:-1].any()
+            replay.play_action(action)
+        assert rec.num_moves == len(rec.policies) == len(rec.root_values)
+        assert sum(rec.full_search) > 0
+        for (acts, weights), full in zip(rec.policies, rec.full_search):
+            assert (len(acts) > 0) == full
+        assert rec.result == np.sign(game.score().margin)
+
+
+class _BlackDespairs:
+    """Black always believes it is lost, White always that it is winning."""
+
+    feature_set = "agz"
+
+    def __init__(self, size):
+        self.board_size = size
+
+    def evaluate(self, features):
+        size = check_features(features, self.board_size)
+        black_to_play = features[:, 16, 0, 0] == 1
+        values = np.where(black_to_play, -0.99, 0.99).astype(np.float32)
+        return np.zeros((len(features), size * size + 1), np.float32), values
+
+
+def test_resignation_and_playthrough_bookkeeping():
+    config = SelfPlayConfig(board_size=5, komi=0.5, parallel_games=8, search=SearchConfig(num_simulations=4, leaves_per_tree=1),
+                            resign_threshold=-0.9, resign_consecutive=2, resign_min_move=2, playthrough_fraction=0.5,
+                            pass_rule="end")
+    games = SelfPlayRunner(config, _BlackDespairs(5), "m", seed=5).play(16)
+    resigned = [g for g in games if g.resigned]
+    played_through = [g for g in games if g.playthrough]
+    assert resigned and played_through
+    for g in resigned:
+        assert not g.playthrough and g.resigned == BLACK and g.result == -1.0 and np.isnan(g.score)
+        assert g.num_moves <= 2 * 2 + 2  # black's second low value at move >= 2 ends it
+    for g in played_through:
+        assert g.resigned == 0 and g.would_resign == BLACK and not np.isnan(g.score)
+    # The parent's statistics: a would-be resigner that wins is a false positive.
+    stats = SelfPlayStats()
+    for g in games:
+        _count_game(stats, {"moves": g.num_moves, "result": g.result, "resigned": g.resigned,
+                            "playthrough": g.playthrough, "would_resign": g.would_resign})
+    black_won = sum(1 for g in played_through if g.result > 0)
+    assert stats.would_resign == len(played_through)
+    assert stats.false_resignations == black_won
+    assert stats.false_positive_rate == pytest.approx(black_won / len(played_through))
+
+
+def test_a_worker_that_dies_is_restarted_and_the_games_are_finished(tmp_path):
+    config = SelfPlayConfig(board_size=5, komi=0.5, parallel_games=2, search=SearchConfig(num_simulations=4, leaves_per_tree=1),
+                            allow_resign=False, pass_rule="end")
+    killed = threading.Event()
+    seen = []
+
+    def progress(stats):
+        seen.append(stats.games)
+        if not killed.is_set():
+            for child in mp.active_children():
+                os.kill(child.pid, signal.SIGKILL)
+            killed.set()
+
+    stats = run_selfplay(config=config, num_games=6, model_path=None, model_id="uniform", records_dir=tmp_path / "r",
+                         sgf_dir=None, chunk_prefix="gen000001", seed=1, workers=1, games_per_chunk=1,
+                         progress=progress)
+    assert killed.is_set() and stats.restarts >= 1
+    chunks = sorted((tmp_path / "r").glob("gen000001-*.npz"))
+    games = [g for p in chunks for g in read_chunk(p)]
+    # Exactly the games asked for are on disk; a game finished but not yet written when the worker
+    # died is played again (so the finished count may be higher).
+    assert len(games) == 6 and stats.games >= 6
