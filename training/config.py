@@ -94,6 +94,8 @@ class GatingSection:
     sprt_elo1: float = 35.0
     simulations: int = 64
     parallel_games: int = 20
+    # A young network's value is too unreliable to resign on: gating games are played out.
+    allow_resign: bool = False
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ def gate(run_dir: RunDir, config: RunConfig, *, best: str, candidate: str, gener
     match_config = MatchConfig(games=g.games, size=r.board_size, komi=r.komi, rules=r.rules, visits=g.simulations,
                                seed=r.seed * 1000 + generation, sgf_dir=str(run_dir.root / "sgf" / f"gate{generation:06d}"),
                                sprt=(g.sprt_elo0, g.sprt_elo1) if g.mode == "sprt" else None,
-                               parallel=g.parallel_games, search=search, device=device,
+                               parallel=g.parallel_games, search=search, device=device, allow_resign=g.allow_resign,
                                max_moves=r.max_moves or 2 * r.board_size ** 2)
     bar = tqdm(total=g.games, desc=f"gen {generation} gate", unit="game", leave=False, dynamic_ncols=True,
                disable=not progress)
