@@ -329,3 +329,32 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tiny_9x9, tmp_path):
 
     with pytest.raises(ValueError, match="other settings"):
         SLRun(tmp_path / "broken", tiny_config(steps=40, tag="b4c48"), paths, None, log=lambda m: None)
+
+
+def test_eval_policy_scores_a_policy_value_net_like_a_direct_count(tiny_9x9, tmp_path, capsys):
+    from goengine.cli import main
+    from goengine.nn import NetConfig, build_network, save_checkpoint
+
+    folder, _, _ = tiny_9x9
+    config = NetConfig(kind="policy_value", blocks=1, channels=8, head_channels=8, value_hidden=8, in_planes=18,
+                       feature_set="agz", board_sizes=(9,))
+    torch.manual_seed(1)
+    model = build_network(config).eval()
+    save_checkpoint(tmp_path / "pv", model, config)
+    top1 = top5 = total = 0
+    for path in sorted(folder.glob("*.sgf")):
+        record = read_sgf(path)
+        moves = record.moves
+        features = encode_game("agz", replay(record, max_moves=0).board, [m.loc for m in moves], [m.color for m in moves])
+        with torch.no_grad():
+            logits = model(torch.from_numpy(features).float()).policy_logits.numpy()
+        targets = np.array([81 if m.loc == PASS_LOC else (m.loc // 11 - 1) * 9 + m.loc % 11 - 1 for m in moves])
+        order = np.argsort(-logits, axis=1)
+        top1 += int(np.sum(order[:, 0] == targets))
+        top5 += int(np.sum((order[:, :5] == targets[:, None]).any(axis=1)))
+        total += len(moves)
+    assert main(["eval-policy", "--model", str(tmp_path / "pv"), "--data", str(folder), "--board-size", "9",
+                 "--min-moves", "10", "--device", "cpu", "--threads", "1", "--workers", "1"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["network"] == "PolicyValueNet" and report["positions"] == total == 120
+    assert report["top1"] == pytest.approx(top1 / total) and report["top5"] == pytest.approx(top5 / total)
