@@ -16,7 +16,7 @@ import numpy as np
 
 from .combined_evaluator import CombinedEvaluator
 from .players import MCTSPlayer
-from .search import BatchedSearch, SearchConfig
+from .search import SearchConfig
 
 DEFAULT_LAMBDA = 0.5
 
@@ -68,10 +68,5 @@ def make_player(config: SearchConfig, size: int, evaluator, rollout_weights: Opt
                 seed: int = 0, max_moves: Optional[int] = None, name: Optional[str] = None,
                 allow_resign: bool = True) -> MCTSPlayer:
     """An MCTSPlayer whose leaf rollouts use `rollout_weights` (None: uniformly random)."""
-    player = MCTSPlayer(config, size, evaluator, seed=seed, name=name, allow_resign=allow_resign,
-                        max_moves=max_moves)
-    if rollout_weights is not None:
-        # MCTSPlayer builds a search without rollout weights; swap in one that has them.
-        player.search = BatchedSearch(player.config, size, 1, evaluator, max_moves=max_moves, seed=seed,
-                                      rollout_weights=rollout_weights)
-    return player
+    return MCTSPlayer(config, size, evaluator, seed=seed, name=name, allow_resign=allow_resign,
+                      max_moves=max_moves, rollout_weights=rollout_weights)

@@ -105,7 +105,7 @@ class MCTSPlayer:
     def __init__(self, config: SearchConfig, size: int, evaluator: Optional[Evaluator] = None,
                  seed: int = 0, name: Optional[str] = None, allow_resign: bool = True,
                  resign_consecutive: int = 2, min_resign_move: Optional[int] = None,
-                 max_moves: Optional[int] = None):
+                 max_moves: Optional[int] = None, rollout_weights: Optional[np.ndarray] = None):
         if evaluator is None:
             config = rollout_search_config(config.num_simulations, temperature=config.temperature,
                                            temperature_moves=config.temperature_moves,
@@ -113,7 +113,8 @@ class MCTSPlayer:
         self.config = config
         self.size = size
         self.evaluator = evaluator
-        self.search = BatchedSearch(config, size, 1, evaluator, max_moves=max_moves, seed=seed)
+        self.search = BatchedSearch(config, size, 1, evaluator, max_moves=max_moves, seed=seed,
+                                    rollout_weights=rollout_weights)
         self.rng = np.random.default_rng(seed)
         self.name = name or ("rollout-mcts" if evaluator is None else "mcts")
         self.allow_resign = allow_resign

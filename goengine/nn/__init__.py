@@ -12,6 +12,7 @@ from .config import KINDS, NetConfig
 from .evaluator import SYMMETRY_MODES, EvalOutput, TorchEvaluator
 from .heads import OwnershipHead, PolicyHead, ScoreHead, ValueHead
 from .networks import NETWORK_CLASSES, NetOutput, PolicyNet, PolicyValueNet, ValueNet, build_network
+from .rollout_policy import RolloutPolicy
 
 __all__ = [
     "ConvBlock", "GlobalPoolingBias", "GlobalPoolingResidualBlock", "ResidualBlock", "global_pool",
@@ -21,4 +22,5 @@ __all__ = [
     "SYMMETRY_MODES", "EvalOutput", "TorchEvaluator", "physical_cores",
     "OwnershipHead", "PolicyHead", "ScoreHead", "ValueHead",
     "NETWORK_CLASSES", "NetOutput", "PolicyNet", "PolicyValueNet", "ValueNet", "build_network",
+    "RolloutPolicy",
 ]
