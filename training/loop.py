@@ -17,8 +17,6 @@ from __future__ import annotations
 import os
 import signal
 import time
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Optional
 
 import numpy as np
@@ -26,39 +24,23 @@ import numpy as np
 from .config import RunConfig
 from .rundir import RunDir
 
-PHASES = ("selfplay", "train", "gate", "done")
-
-
-@dataclass
-class GenerationSummary:
-    generation: int
-    games: int = 0
-    positions: int = 0
-    selfplay_seconds: float = 0.0
-    train_steps: int = 0
-    train_seconds: float = 0.0
-    loss: float = float("nan")
-    policy_loss: float = float("nan")
-    value_loss: float = float("nan")
-    gate_wins: int = 0
-    gate_losses: int = 0
-    gate_draws: int = 0
-    promoted: bool = False
-    best: str = ""
-    false_resign_rate: float = float("nan")
-
-    def line(self) -> str:
-        sp = self.positions / self.selfplay_seconds if self.selfplay_seconds else 0.0
-        gate = "skipped"
-        total = self.gate_wins + self.gate_losses + self.gate_draws
-        if total:
-            gate = f"{self.gate_wins}-{self.gate_losses}" + (f"-{self.gate_draws}" if self.gate_draws else "")
-            gate += f" ({100.0 * (self.gate_wins + 0.5 * self.gate_draws) / total:.0f}%)"
-        verdict = "promoted" if self.promoted else "kept best"
-        return (f"gen {self.generation:3d} | self-play {self.games} games {self.positions} pos "
-                f"({sp:.0f} pos/s) | train {self.train_steps} steps loss {self.loss:.3f} "
-                f"(policy {self.policy_loss:.3f}, value {self.value_loss:.3f}) | gate {gate} {verdict} | "
-                f"best {self.best}")
+def summary_line(generation: int, current: dict, best: str) -> str:
+    """The one line a generation ends with."""
+    seconds = current.get("selfplay_seconds", 0.0)
+    rate = current.get("positions", 0) / seconds if seconds else 0.0
+    wins, losses, draws = (current.get(k, 0) for k in ("gate_wins", "gate_losses", "gate_draws"))
+    total = wins + losses + draws
+    gate = "skipped"
+    if total:
+        gate = f"{wins}-{losses}" + (f"-{draws}" if draws else "") + f" ({100.0 * (wins + 0.5 * draws) / total:.0f}%)"
+    verdict = "promoted" if current.get("promoted") else "kept best"
+    resign = current.get("false_resign_rate")
+    resign_text = f", false resignations {100.0 * resign:.0f}%" if resign is not None else ""
+    nan = float("nan")
+    return (f"gen {generation:3d} | self-play {current.get('games', 0)} games {current.get('positions', 0)} pos "
+            f"({rate:.0f} pos/s{resign_text}) | train {current.get('train_steps', 0)} steps loss "
+            f"{current.get('loss', nan):.3f} (policy {current.get('policy_loss', nan):.3f}, value "
+            f"{current.get('value_loss', nan):.3f}) | gate {gate} {verdict} | best {best}")
 
 
 def resolve_device(name: str) -> str:
@@ -145,8 +127,7 @@ class TrainingLoop:
             best = current["candidate"] if current["promoted"] else state["best"]
             if current["promoted"]:
                 self.dir.write_best(best)
-            summary = self._summary(g, current, best)
-            self.log(summary.line())
+            self.log(summary_line(g, current, best))
             self._scalar("gating/win_rate", current.get("gate_win_rate", float("nan")), g)
             history = list(state.get("history", [])) + [dict(current, best=best)]
             state = dict(state, phase="done", best=best, history=history, current=None)
@@ -241,15 +222,6 @@ class TrainingLoop:
 
     # --- reporting ---------------------------------------------------------------------------
 
-    def _summary(self, g: int, current: dict, best: str) -> GenerationSummary:
-        return GenerationSummary(
-            generation=g, games=current.get("games", 0), positions=current.get("positions", 0),
-            selfplay_seconds=current.get("selfplay_seconds", 0.0), train_steps=current.get("train_steps", 0),
-            train_seconds=current.get("train_seconds", 0.0), loss=current.get("loss", float("nan")),
-            policy_loss=current.get("policy_loss", float("nan")), value_loss=current.get("value_loss", float("nan")),
-            gate_wins=current.get("gate_wins", 0), gate_losses=current.get("gate_losses", 0),
-            gate_draws=current.get("gate_draws", 0), promoted=current.get("promoted", False), best=best)
-
     def _writer(self):
         if self._tb is None:
             try:
@@ -278,7 +250,3 @@ def _bar(total: int, initial: int, desc: str, unit: str, enabled: bool):
     from tqdm import tqdm
     return tqdm(total=total, initial=initial, desc=desc, unit=unit, disable=not enabled, dynamic_ncols=True,
                 leave=False)
-
-
-def resume_hint(run_dir: str | os.PathLike) -> str:
-    return f"resume with the same command, or inspect {Path(run_dir) / 'state.json'}"
