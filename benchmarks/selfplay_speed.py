@@ -1,6 +1,6 @@
 """Self-play speed for a training preset: positions (moves) per second and where the time goes.
 
-    python benchmarks/selfplay.py --preset 9x9-quick --seconds 60 [--device cpu|cuda] [--workers W]
+    python benchmarks/selfplay_speed.py --preset 9x9-quick --seconds 60 [--device cpu|cuda] [--workers W]
 
 prints JSON lines:
 - "inprocess": one process, the preset's lockstep runner with its network on --device, the share
