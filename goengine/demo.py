@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from .board import COLOR, is_eyeish
+from .board import is_eyeish
 from .coords import vertex_of_loc, PASS_LOC
 from .game import GameState, colour_name
 

@@ -26,12 +26,12 @@ import functools
 import math
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from typing import Optional, Union
 
 from sgfmill import sgf, sgf_grammar, sgf_properties
 
+from .atomic import atomic_write_bytes
 from .board import BLACK, EMPTY, WHITE
 from .coords import MAX_SIZE, MIN_SIZE, PASS_LOC, all_locs, loc_of, loc_of_sgf_point, sgf_point_of_loc
 from .game import GameState, IllegalMove, Move
@@ -519,25 +519,5 @@ def write_sgf(game: GameState, path: Union[str, os.PathLike, None] = None, *, bl
             _setup_props(node, stones, to_play, size)
     data = sgf_game.serialise()
     if path is not None:
-        _atomic_write(path, data)
+        atomic_write_bytes(path, data, make_parents=False)
     return data
-
-
-def _atomic_write(path: Union[str, os.PathLike], data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename it over `path`: readers see the old
-    file or the new one, never half of one."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise

@@ -25,13 +25,14 @@ from __future__ import annotations
 import math
 import os
 import re
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
 import numpy as np
+
+from goengine.atomic import atomic_write_path
 
 from .match_stats import Z95
 
@@ -258,18 +259,7 @@ def plot_ratings(table: RatingTable, path: str | os.PathLike, title: Optional[st
     ax.grid(True, alpha=0.3)
     if gens:
         ax.legend(loc="lower right", fontsize=8)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format="png", bbox_inches="tight")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic_write_path(path, lambda tmp: fig.savefig(tmp, format="png", bbox_inches="tight"))
 
 
 def parse_anchor(text: str) -> tuple[str, float]:

@@ -38,12 +38,13 @@ Chunk layout (format version 1; G games, M moves in all, P policy entries in all
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
 import numpy as np
+
+from goengine.atomic import atomic_write
 
 RECORD_FORMAT_VERSION = 1
 
@@ -129,21 +130,7 @@ def write_chunk(path: str | os.PathLike, games: list[GameRecord]) -> Path:
     arrays["setup_offsets"] = np.concatenate([[0], np.cumsum([len(g.setup) for g in games])]).astype(np.int64)
     arrays["setup_locs"] = np.array([loc for g in games for loc, _ in g.setup], np.int16)
     arrays["setup_colors"] = np.array([c for g in games for _, c in g.setup], np.int8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
+    return atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
 
 
 def read_chunk(path: str | os.PathLike) -> list[GameRecord]:

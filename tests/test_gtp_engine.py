@@ -10,7 +10,6 @@ import threading
 import time
 
 import numpy as np
-import pytest
 
 from goengine.ascii_board import parse
 from goengine.board import BLACK, WHITE

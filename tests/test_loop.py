@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from goengine import atomic
 from selfplay import records
 from training import rundir
 from training.config import load_preset
@@ -66,10 +67,10 @@ def test_resume_after_a_crash_in_the_middle_of_a_write(tmp_path, monkeypatch):
                 raise KeyboardInterrupt("simulated kill during a write")
         return real_replace(src, dst)
 
-    monkeypatch.setattr(records.os, "replace", crashing_replace)
+    monkeypatch.setattr(atomic.os, "replace", crashing_replace)
     with pytest.raises(KeyboardInterrupt):
         run_loop(tmp_path, config, 1)
-    monkeypatch.setattr(records.os, "replace", real_replace)
+    monkeypatch.setattr(atomic.os, "replace", real_replace)
     d = rundir.RunDir(tmp_path)
     state = d.read_state()
     assert state["generation"] == 1 and state["phase"] == "selfplay"
@@ -87,18 +88,19 @@ def test_resume_after_a_crash_while_saving_state(tmp_path, monkeypatch):
     run_loop(tmp_path, config, 1)
     d = rundir.RunDir(tmp_path)
     before = d.state_path.read_text()
-    real = rundir.atomic_write_text
+    real_replace = atomic.os.replace
 
-    def failing(path, text):
-        if str(path).endswith("state.json"):
+    def crash_on_state(src, dst):
+        if str(dst).endswith("state.json"):
             raise KeyboardInterrupt("simulated kill while writing state.json")
-        return real(path, text)
+        return real_replace(src, dst)
 
-    monkeypatch.setattr(rundir, "atomic_write_text", failing)
+    monkeypatch.setattr(atomic.os, "replace", crash_on_state)
     with pytest.raises(KeyboardInterrupt):
         run_loop(tmp_path, config, 2)
+    monkeypatch.setattr(atomic.os, "replace", real_replace)
     assert d.state_path.read_text() == before  # the old state, whole
-    monkeypatch.setattr(rundir, "atomic_write_text", real)
+    assert not list(tmp_path.glob(".state.json.*"))  # the temporary file was removed
     state = run_loop(tmp_path, config, 2)
     assert state["generation"] == 2 and state["phase"] == "done"
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from goengine.board import BLACK, COLOR, WHITE
+from goengine.board import BLACK, WHITE
 from goengine.coords import action_of_loc, loc_of_vertex
 from goengine.evaluator import RandomEvaluator, UniformEvaluator, check_features
 from goengine.game import GameState

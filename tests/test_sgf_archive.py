@@ -149,7 +149,9 @@ def test_500_sampled_kgs_games_replay_cleanly(data_root):
     raw: dict[str, bytes] = {}
 
     def sample(name: str) -> bool:
-        return zlib.crc32(name.encode()) % 64 == 0  # about 570 of the 36,692 games
+        # One game in 32 keeps the sample spread over every archive and year while
+        # leaving room for smaller copies of the archive set to still yield 500.
+        return zlib.crc32(name.encode()) % 32 == 0
 
     stats = ReadStats()
     games = []
@@ -171,7 +173,7 @@ def test_500_sampled_kgs_games_replay_cleanly(data_root):
     handicap_games = 0
     for name, record in games:
         game = replay(record)
-        assert game.move_number == len(record.moves) > 0
+        assert game.move_number == len(record.moves)  # a few archived games hold no moves
         if record.handicap >= 2:
             handicap_games += 1
             assert len(record.setup.stones) == record.handicap, name

@@ -64,7 +64,9 @@ def _differences(a: RunConfig, b: RunConfig) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from .loop import TrainingLoop
-    from .rundir import RunDir, atomic_write_text
+    from goengine.atomic import atomic_write_text
+
+    from .rundir import RunDir
 
     run_dir = RunDir(args.run_dir)
     try:

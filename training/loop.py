@@ -162,10 +162,17 @@ class TrainingLoop:
         bar = _bar(total=s.games_per_generation, initial=have, desc=f"gen {g} self-play", unit="game",
                    enabled=self.progress)
 
+        started = time.perf_counter()
+
+        def show_rates(stats) -> None:
+            # Moves arrive every second while games in lockstep finish in bursts, so the rate
+            # of positions is what shows the work going on.
+            elapsed = max(time.perf_counter() - started, 1e-9)
+            bar.set_postfix_str(f"{stats.games / elapsed:.2f} games/s, {stats.moves_played / elapsed:.0f} pos/s")
+
         def progress(stats) -> None:
             bar.update(1)
-            bar.set_postfix_str(f"{stats.games / max(stats.seconds, 1e-9):.2f} games/s, "
-                                f"{stats.positions / max(stats.seconds, 1e-9):.0f} pos/s")
+            show_rates(stats)
 
         seed = int(np.random.SeedSequence([self.config.run.seed, g]).generate_state(1)[0])
         model_path = str(self.dir.model_stem(best))
@@ -173,7 +180,7 @@ class TrainingLoop:
                       records_dir=self.dir.records, sgf_dir=self.dir.sgf(g), chunk_prefix=self.dir.chunk_prefix(g),
                       seed=seed, workers=self.workers, games_per_chunk=s.games_per_chunk,
                       progress=progress if self.progress else None, in_process=self.in_process_selfplay,
-                      should_stop=lambda: self._stop)
+                      should_stop=lambda: self._stop, on_moves=show_rates if self.progress else None)
         if self._use_inference_server() and need > 0:
             from selfplay.inference import InferenceServer
 

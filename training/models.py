@@ -12,7 +12,9 @@ import json
 from typing import Optional
 
 from .config import RunConfig
-from .rundir import RunDir, atomic_write_json
+from goengine.atomic import atomic_write_json
+
+from .rundir import RunDir
 
 
 def net_config_of(config: RunConfig):

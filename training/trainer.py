@@ -33,7 +33,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +40,7 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 
 # goengine.nn before torch: it chooses OpenMP's wait policy, which torch's import fixes
 from goengine.nn import NetConfig  # isort: skip
+from goengine.atomic import atomic_write
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -323,22 +323,7 @@ class Trainer:
 
 def save_trainer_state(path: str | os.PathLike, trainer: Trainer) -> Path:
     """Write trainer.state_dict() to `path` atomically (temporary file, fsync, rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(trainer.state_dict(), f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
+    return atomic_write(path, lambda f: torch.save(trainer.state_dict(), f))
 
 
 def load_trainer_state(path: str | os.PathLike, trainer: Trainer) -> None:

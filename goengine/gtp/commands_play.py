@@ -29,7 +29,6 @@ from ..search.choice import choose_action
 from . import args as A
 from .engine import Engine
 from .ownership import estimate_ownership
-from .protocol import GtpError
 from .status import classify_stones
 
 RESIGN = -1

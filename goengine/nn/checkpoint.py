@@ -30,7 +30,6 @@ import datetime
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
@@ -39,6 +38,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from ..atomic import atomic_write_path
 from .config import NetConfig
 from .networks import NETWORK_CLASSES, build_network
 
@@ -73,22 +73,16 @@ def _sha256(path: Path) -> str:
 
 
 def _write_atomically(target: Path, write: Callable[[str], None]) -> str:
-    """write(tmp_path) into a temporary file beside target, then move it into place; returns
-    the sha256 of what was written."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    """write(tmp_path) into a temporary file that then replaces target; returns the sha256 of
+    what was written (taken before the rename, so it is what the reader will find)."""
+    digest = []
+
+    def write_and_hash(tmp: str) -> None:
         write(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a checkpoint is meant to be shared
-        digest = _sha256(Path(tmp))
-        os.replace(tmp, target)
-        return digest
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        digest.append(_sha256(Path(tmp)))
+
+    atomic_write_path(target, write_and_hash)
+    return digest[0]
 
 
 def save_checkpoint(path: str | os.PathLike, model: nn.Module, config: NetConfig, *,

@@ -25,14 +25,14 @@ import datetime
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import numpy as np
 from safetensors.numpy import load_file, save_file
 
+from ..atomic import atomic_write_path
 from .features import FEATURE_VERSION, NUM_FEATURES
 
 FORMAT_VERSION = 1
@@ -80,26 +80,13 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _write_atomically(target: Path, write: Callable[[str], None]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def save_rollout_model(path: str | os.PathLike, weights: np.ndarray, *, step: int = 0,
                        train_config: Optional[dict] = None, extra: Optional[dict] = None) -> Path:
     """Write `<stem>.safetensors` then `<stem>.json`; returns the JSON path."""
     model = RolloutModel(weights)
     weights_path, meta_path = checkpoint_paths(path)
     weights_path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomically(weights_path, lambda tmp: save_file({"weights": model.weights}, tmp))
+    atomic_write_path(weights_path, lambda tmp: save_file({"weights": model.weights}, tmp))
     meta: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "network_class": NETWORK_CLASS,
@@ -117,7 +104,7 @@ def save_rollout_model(path: str | os.PathLike, weights: np.ndarray, *, step: in
     def write_meta(tmp: str) -> None:
         Path(tmp).write_text(text, encoding="utf-8")
 
-    _write_atomically(meta_path, write_meta)
+    atomic_write_path(meta_path, write_meta)
     return meta_path
 
 

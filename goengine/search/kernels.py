@@ -240,7 +240,6 @@ def select_leaves(node_i, node_f, edge_i, edge_p, counts,
             path[0] = node
             node_i[g, VLOSS, node] += vloss
             depth = 0
-            collided = False
             while node_i[g, STATE, node] == EXPANDED and depth + 1 < max_depth:
                 if depth == 0 and gumbel:
                     e = _planned_edge(node_i, edge_i, g, node, root_action_plan)
@@ -482,19 +481,24 @@ def root_statistics(node_i, node_f, edge_i, edge_p, counts, g, visits, q, prior,
 
 
 @nb.njit(cache=True)
-def principal_variation(node_i, edge_i, counts, g, out):
-    """Actions along the most-visited path from the root; returns its length."""
-    node = counts[g, ROOT]
-    length = 0
-    while length < out.shape[0] and node_i[g, STATE, node] == EXPANDED:
-        start = node_i[g, EDGE_START, node]
-        best = -1
-        best_n = 0
-        for e in range(start, start + node_i[g, EDGE_COUNT, node]):
-            child = edge_i[g, CHILD, e]
-            if child >= 0 and node_i[g, VISITS, child] > best_n:
-                best_n = node_i[g, VISITS, child]
-                best = e
+def _most_visited_edge(node_i, edge_i, g, node):
+    """The edge of an expanded node whose child has the most visits; -1 when none is visited."""
+    start = node_i[g, EDGE_START, node]
+    best = -1
+    best_n = 0
+    for e in range(start, start + node_i[g, EDGE_COUNT, node]):
+        child = edge_i[g, CHILD, e]
+        if child >= 0 and node_i[g, VISITS, child] > best_n:
+            best_n = node_i[g, VISITS, child]
+            best = e
+    return best
+
+
+@nb.njit(cache=True)
+def _follow_most_visited(node_i, edge_i, g, node, out, length):
+    """Append to out[length:] the actions of the most-visited path below `node`."""
+    while node >= 0 and length < out.shape[0] and node_i[g, STATE, node] == EXPANDED:
+        best = _most_visited_edge(node_i, edge_i, g, node)
         if best < 0:
             break
         out[length] = edge_i[g, ACTION, best]
@@ -504,30 +508,21 @@ def principal_variation(node_i, edge_i, counts, g, out):
 
 
 @nb.njit(cache=True)
+def principal_variation(node_i, edge_i, counts, g, out):
+    """Actions along the most-visited path from the root; returns its length."""
+    return _follow_most_visited(node_i, edge_i, g, counts[g, ROOT], out, 0)
+
+
+@nb.njit(cache=True)
 def child_pv(node_i, edge_i, counts, g, action, out):
     """The principal variation starting with `action` at the root (for analysis lines)."""
     root = counts[g, ROOT]
     out[0] = action
-    length = 1
     if node_i[g, STATE, root] != EXPANDED:
-        return length
+        return 1
     start = node_i[g, EDGE_START, root]
     node = -1
     for e in range(start, start + node_i[g, EDGE_COUNT, root]):
         if edge_i[g, ACTION, e] == action:
             node = edge_i[g, CHILD, e]
-    while node >= 0 and length < out.shape[0] and node_i[g, STATE, node] == EXPANDED:
-        s = node_i[g, EDGE_START, node]
-        best = -1
-        best_n = 0
-        for e in range(s, s + node_i[g, EDGE_COUNT, node]):
-            child = edge_i[g, CHILD, e]
-            if child >= 0 and node_i[g, VISITS, child] > best_n:
-                best_n = node_i[g, VISITS, child]
-                best = e
-        if best < 0:
-            break
-        out[length] = edge_i[g, ACTION, best]
-        length += 1
-        node = edge_i[g, CHILD, best]
-    return length
+    return _follow_most_visited(node_i, edge_i, g, node, out, 1)

@@ -107,7 +107,6 @@ def compact(node_i, node_f, edge_i, edge_p, counts, g, scratch_nodes, scratch_ma
     tree regains the room its discarded ancestors held. `scratch_nodes` and `scratch_map` are
     int64 arrays of length M. Must not run while leaves are pending."""
     root = counts[g, ROOT]
-    m = node_i.shape[2]
     scratch_map[:] = -1
     # BFS order of live nodes.
     scratch_nodes[0] = root

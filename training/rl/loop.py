@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -31,6 +30,8 @@ from typing import Callable, Optional
 
 import numpy as np
 import torch
+
+from goengine.atomic import atomic_write_json
 
 from .policy import TorchPolicy
 from .reinforce import baseline_of, play_episodes, reinforce_step, win_rate
@@ -59,14 +60,6 @@ class RLConfig:
     def matches(self, other: "RLConfig") -> bool:
         """Equal apart from the number of iterations (which a resume may extend)."""
         return all(getattr(self, f.name) == getattr(other, f.name) for f in fields(self) if f.name != "iterations")
-
-
-def _write_json(path: Path, data: dict) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, sort_keys=True)
-        f.write("\n")
-    os.replace(tmp, path)
 
 
 class RLRun:
@@ -101,13 +94,13 @@ class RLRun:
             self.iteration = 0
             self.pool = [first]
             self.learner.save(self.dir / "current", step=0, model_id="rl-000000")
-            _write_json(config_path, asdict(config))
+            atomic_write_json(config_path, asdict(config))
             self._write_state()
         self.optimiser = torch.optim.SGD(self.learner.model.parameters(), lr=config.learning_rate)
         self._opponents: dict[str, TorchPolicy] = {}
 
     def _write_state(self) -> None:
-        _write_json(self.dir / "state.json", {"iteration": self.iteration, "pool": self.pool})
+        atomic_write_json(self.dir / "state.json", {"iteration": self.iteration, "pool": self.pool})
 
     def opponent(self, stem: str) -> TorchPolicy:
         if stem not in self._opponents:

@@ -46,7 +46,7 @@ from goengine.board import COLOR, INFO, KO_COLOR, KO_LOC, SIZE, is_legal, new_bo
 from goengine.sgf import ILLEGAL_MOVE, GameRecord
 from goengine.sgf_archive import BAD_ARCHIVE, NOT_SGF_FILE, ReadStats, iter_games
 
-from .files import atomic_write_json
+from goengine.atomic import atomic_write_json
 from .filters import GameFilter, rank_value
 from .shards import (FORMAT_VERSION, SHARD_SUFFIX, Shard, check_shard, concat_shards, empty_shard,
                      pack_colors, packed_width, save_shard, select_games)

@@ -46,7 +46,7 @@ import numpy as np
 from goengine.board import COLOR, INFO, KO_COLOR, KO_LOC, new_board, rebuild
 from goengine.coords import PASS_LOC, loc_of_action
 
-from .files import atomic_write
+from goengine.atomic import atomic_write
 
 FORMAT_VERSION = 1
 HISTORY = 8

@@ -56,7 +56,7 @@ from goengine.features import get_feature_set
 
 from .accuracy import format_report
 from .evaluate import evaluate_policy, spread_games
-from .files import atomic_write, atomic_write_json
+from goengine.atomic import atomic_write, atomic_write_json
 from .samples import ShardStream
 from .shards import Shard
 
