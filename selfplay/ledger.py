@@ -13,7 +13,7 @@ Record keys (written by `selfplay.match`):
 | score        | Black's area minus White's (komi included) by our own scoring, or null   |
 |              | when the game ended by resignation or forfeit                            |
 | engine_score | {engine name: its final_score text}, for external engines that gave one  |
-| size, komi, rules, visits | the match settings                                          |
+| size, komi, rules, visits | the match settings (a player named `...@N` searched N visits) |
 | moves        | moves played (opening included)                                          |
 | seed         | the game's seed                                                          |
 | reason       | "score", "move limit", "resign", or "forfeit: <why>"                     |

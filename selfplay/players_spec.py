@@ -14,18 +14,24 @@
 |                                           | three network forms above)                          |
 | `gtp:COMMAND`                             | an external engine over GTP; COMMAND is split as a  |
 |                                           | shell would (shlex)                                 |
+| `SPEC@N`                                  | a search player (`rollout-mcts` or a network) with  |
+|                                           | N visits a move, whatever the match's --visits      |
 | `NAME=SPEC`                               | any of the above, under the name NAME (no `=`, `:`, |
 |                                           | `/` or spaces in NAME)                              |
 
 A player's name is what the match table, the ledger and the ratings call it: the model id for
 networks, `policy:<model id>` for policy players, the program's base name plus its arguments
 (without `--mode gtp`) for external engines. Networks are loaded only when a match starts
-(`PlayerSpec.load_evaluator`), so parsing never imports torch. Visits, komi, rules and board
-size come from the match configuration, not from the spec.
+(`PlayerSpec.load_evaluator`), so parsing never imports torch. Komi, rules and board size come
+from the match configuration; so do visits, unless the spec ends in `@N`. A ladder needs that:
+the rollout search is only worth rating at thousands of visits, a network on a CPU at hundreds.
+A player with its own visits is named with the suffix (`rollout-mcts@2000`), since it is a
+different player from the same program at other visits.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -41,6 +47,7 @@ KINDS = ("random", "rollout", "mcts", "policy", "gtp", "player")
 BEST_POINTER = "best.json"
 MODELS_DIR = "models"
 _NAME_OVERRIDE = re.compile(r"^([^=:/\s]+)=(.+)$", re.DOTALL)
+_VISITS_SUFFIX = re.compile(r"^(.+)@(\d+)$", re.DOTALL)
 
 
 class PlayerSpecError(ValueError):
@@ -54,7 +61,8 @@ class PlayerSpec:
     kind: one of KINDS. "mcts" and "policy" use `evaluator`, or load `checkpoint` when it is
     None; "rollout" searches without a network; "gtp" runs `command`; "player" wraps a ready
     object with `decide(game)` and `new_game()` (goengine.players), played one game at a time.
-    `search` overrides the match's search settings for this player (visits included).
+    `search` overrides the match's search settings for this player (visits included);
+    `visits`, when set, overrides only the number of visits (the `SPEC@N` form).
     `run_dir` is the training run the player came from (the default place of the ledger)."""
     name: str
     kind: str
@@ -64,10 +72,14 @@ class PlayerSpec:
     search: Optional[SearchConfig] = None
     player: Any = None
     run_dir: Optional[Path] = None
+    visits: Optional[int] = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise PlayerSpecError(f"unknown player kind {self.kind!r}; known: {', '.join(KINDS)}")
+        if self.visits is not None and (self.kind not in ("rollout", "mcts") or self.visits < 1):
+            raise PlayerSpecError(f"{self.name}: only search players (rollout-mcts, networks) take "
+                                  f"visits, at least 1")
         if self.kind in ("mcts", "policy") and self.evaluator is None and self.checkpoint is None:
             raise PlayerSpecError(f"a {self.kind} player needs an evaluator or a checkpoint")
         if self.kind == "gtp" and not self.command:
@@ -151,9 +163,17 @@ def parse_player(text: str, base_dir: str | os.PathLike | None = None) -> Player
     override = _NAME_OVERRIDE.match(text)
     if override:
         spec = parse_player(override.group(2), base_dir)
-        return PlayerSpec(name=override.group(1), kind=spec.kind, evaluator=spec.evaluator,
-                          checkpoint=spec.checkpoint, command=spec.command, search=spec.search,
-                          player=spec.player, run_dir=spec.run_dir)
+        return dataclasses.replace(spec, name=override.group(1))
+    suffix = _VISITS_SUFFIX.match(text) if not text.startswith("gtp:") else None
+    if suffix:
+        spec = parse_player(suffix.group(1), base_dir)
+        if spec.kind not in ("rollout", "mcts"):
+            raise PlayerSpecError(f"{text!r}: @N visits apply to search players only "
+                                  f"(rollout-mcts or a network), not to {spec.kind} players")
+        visits = int(suffix.group(2))
+        if visits < 1:
+            raise PlayerSpecError(f"{text!r}: visits must be at least 1")
+        return dataclasses.replace(spec, name=f"{spec.name}@{visits}", visits=visits)
     if text == "random":
         return random_player()
     if text in ("rollout-mcts", "rollout"):

@@ -318,6 +318,8 @@ def make_side(spec: PlayerSpec, settings: SideSettings, num_slots: int) -> Side:
     if spec.kind == "player":
         return ObjectSide(spec.name, spec.player)
     search = spec.search if spec.search is not None else settings.search
+    if spec.visits is not None:
+        search = search.with_(num_simulations=spec.visits)
     if spec.kind == "rollout":
         return SearchSide(spec.name, None, search, settings, num_slots)
     evaluator = spec.load_evaluator(settings.device)

@@ -77,3 +77,28 @@ def test_objects_become_specs():
     assert spec.kind == "mcts" and spec.load_evaluator() is evaluator
     with pytest.raises(PlayerSpecError):
         as_spec(42)
+
+
+def test_visits_suffix_names_a_different_player(run_dir, tmp_path):
+    rollout = parse_player("rollout-mcts@2000")
+    assert (rollout.kind, rollout.name, rollout.visits) == ("rollout", "rollout-mcts@2000", 2000)
+    net = parse_player("runs/quick:best@200", base_dir=tmp_path)
+    assert (net.kind, net.name, net.visits) == ("mcts", "000012-b6c64@200", 200)
+    assert net.checkpoint == run_dir / "models" / "000012-b6c64"
+    renamed = parse_player("mcts-2k=rollout-mcts@2000")
+    assert (renamed.name, renamed.visits) == ("mcts-2k", 2000)
+    assert parse_player("rollout-mcts").visits is None
+    # A GTP command may end in @N of its own; it is passed through untouched.
+    assert parse_player("gtp:engine --book x@5").command == ("engine", "--book", "x@5")
+    for bad, why in (("random@5", "search players only"), ("policy:runs/quick:best@5", "search players only"),
+                     ("rollout-mcts@0", "at least 1")):
+        with pytest.raises(PlayerSpecError, match=why):
+            parse_player(bad, base_dir=tmp_path)
+
+
+def test_visits_suffix_reaches_the_search():
+    from selfplay.sides import SideSettings, make_side
+    from goengine.search import SearchConfig
+    settings = SideSettings(size=5, komi=0.5, max_moves=75, search=SearchConfig(num_simulations=64))
+    assert make_side(parse_player("rollout-mcts@7"), settings, 1).config.num_simulations == 7
+    assert make_side(parse_player("rollout-mcts"), settings, 1).config.num_simulations == 64
