@@ -18,6 +18,7 @@ from ..evaluator import Evaluator
 from ..features import get_feature_set
 from ..game import HISTORY, GameState
 from . import kernels as K
+from . import root_stats
 from .config import SearchConfig
 from .gumbel import GumbelRoot
 from .restrict import restrict_root
@@ -310,7 +311,7 @@ class BatchedSearch:
         q = np.zeros(self.num_actions, np.float64)
         prior = np.zeros(self.num_actions, np.float32)
         self._q_var = np.zeros(self.num_actions, np.float64)
-        value = K.root_statistics(t.node_i, t.node_f, t.edge_i, t.edge_p, t.counts, g, visits, q, prior,
+        value = root_stats.root_statistics(t.node_i, t.node_f, t.edge_i, t.edge_p, t.counts, g, visits, q, prior,
                                   self._q_var)
         return visits, q, prior, float(value)
 
@@ -320,7 +321,7 @@ class BatchedSearch:
         t = self.trees
         visits, q, prior, value = self._root_stats(g)
         pv = np.zeros(64, np.int64)
-        n = K.principal_variation(t.node_i, t.edge_i, t.counts, g, pv)
+        n = root_stats.principal_variation(t.node_i, t.edge_i, t.counts, g, pv)
         target = chosen = None
         if self.gumbel is not None:
             target = self.gumbel[g].policy_target(visits, q, prior, value)
@@ -333,7 +334,7 @@ class BatchedSearch:
     def child_pv(self, g: int, action: int, max_len: int = 32) -> list[int]:
         t = self.trees
         out = np.zeros(max_len, np.int64)
-        n = K.child_pv(t.node_i, t.edge_i, t.counts, g, action, out)
+        n = root_stats.child_pv(t.node_i, t.edge_i, t.counts, g, action, out)
         return [int(a) for a in out[:n]]
 
     @property

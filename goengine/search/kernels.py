@@ -1,6 +1,6 @@
 """The numba half of the batched search: select leaves across G trees, then expand and back up.
 
-One step of the search is `select_leaves` (descend every tree with PUCT and virtual loss, replay
+Root statistics and principal variations are in root_stats.py. One step of the search is `select_leaves` (descend every tree with PUCT and virtual loss, replay
 each path on a copy of the root board, score terminal leaves at once, encode the features of
 the others into one batch), one network call from Python, and `expand_and_backup`.
 
@@ -451,78 +451,3 @@ def apply_root_noise(node_i, edge_i, edge_p, counts, g, noise, weight):
         return False
     _mix_noise(edge_i, edge_p, g, node_i[g, EDGE_START, root], node_i[g, EDGE_COUNT, root], noise, weight)
     return True
-
-
-@nb.njit(cache=True)
-def root_statistics(node_i, node_f, edge_i, edge_p, counts, g, visits, q, prior, q_var):
-    """Per action at the root: visits, mean value Q (from the root player's view; NaN when
-    unvisited), prior, and the variance of the backed-up values (for LCB). Returns the root's
-    mean value from its player to move's view."""
-    visits[:] = 0
-    q[:] = np.nan
-    prior[:] = 0.0
-    q_var[:] = np.nan
-    root = counts[g, ROOT]
-    if node_i[g, STATE, root] == EXPANDED:
-        start = node_i[g, EDGE_START, root]
-        for e in range(start, start + node_i[g, EDGE_COUNT, root]):
-            a = edge_i[g, ACTION, e]
-            prior[a] = edge_p[g, e]
-            child = edge_i[g, CHILD, e]
-            if child >= 0 and node_i[g, VISITS, child] > 0:
-                n = node_i[g, VISITS, child]
-                visits[a] = n
-                q[a] = node_f[g, VALUE_SUM, child] / n
-                q_var[a] = max(node_f[g, SQUARE_SUM, child] / n - q[a] * q[a], 0.0)
-    n = node_i[g, VISITS, root]
-    if n == 0:
-        return node_f[g, EVAL, root]
-    return -node_f[g, VALUE_SUM, root] / n
-
-
-@nb.njit(cache=True)
-def _most_visited_edge(node_i, edge_i, g, node):
-    """The edge of an expanded node whose child has the most visits; -1 when none is visited."""
-    start = node_i[g, EDGE_START, node]
-    best = -1
-    best_n = 0
-    for e in range(start, start + node_i[g, EDGE_COUNT, node]):
-        child = edge_i[g, CHILD, e]
-        if child >= 0 and node_i[g, VISITS, child] > best_n:
-            best_n = node_i[g, VISITS, child]
-            best = e
-    return best
-
-
-@nb.njit(cache=True)
-def _follow_most_visited(node_i, edge_i, g, node, out, length):
-    """Append to out[length:] the actions of the most-visited path below `node`."""
-    while node >= 0 and length < out.shape[0] and node_i[g, STATE, node] == EXPANDED:
-        best = _most_visited_edge(node_i, edge_i, g, node)
-        if best < 0:
-            break
-        out[length] = edge_i[g, ACTION, best]
-        length += 1
-        node = edge_i[g, CHILD, best]
-    return length
-
-
-@nb.njit(cache=True)
-def principal_variation(node_i, edge_i, counts, g, out):
-    """Actions along the most-visited path from the root; returns its length."""
-    return _follow_most_visited(node_i, edge_i, g, counts[g, ROOT], out, 0)
-
-
-@nb.njit(cache=True)
-def child_pv(node_i, edge_i, counts, g, action, out):
-    """The principal variation starting with `action` at the root (for analysis lines)."""
-    root = counts[g, ROOT]
-    out[0] = action
-    if node_i[g, STATE, root] != EXPANDED:
-        return 1
-    start = node_i[g, EDGE_START, root]
-    node = -1
-    for e in range(start, start + node_i[g, EDGE_COUNT, root]):
-        if edge_i[g, ACTION, e] == action:
-            node = edge_i[g, CHILD, e]
-    return _follow_most_visited(node_i, edge_i, g, node, out, 1)
