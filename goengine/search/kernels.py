@@ -1,8 +1,9 @@
 """The numba half of the batched search: select leaves across G trees, then expand and back up.
 
-Root statistics and principal variations are in root_stats.py. One step of the search is `select_leaves` (descend every tree with PUCT and virtual loss, replay
+One step of the search is `select_leaves` (descend every tree with PUCT and virtual loss, replay
 each path on a copy of the root board, score terminal leaves at once, encode the features of
-the others into one batch), one network call from Python, and `expand_and_backup`.
+the others into one batch), one network call from Python, and `expand_and_backup`. Readers of
+the finished root (statistics, principal variations) are in root_stats.py.
 
 Per-game root state (index g):
 
