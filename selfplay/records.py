@@ -165,6 +165,12 @@ def read_chunk(path: str | os.PathLike) -> list[GameRecord]:
     return games
 
 
+def chunk_game_count(path: str | os.PathLike) -> int:
+    """How many games a chunk holds, without decoding them."""
+    with np.load(path) as d:
+        return int(d["game_offsets"].size) - 1
+
+
 def chunk_paths(directory: str | os.PathLike) -> list[Path]:
     """Chunk files in a directory, oldest first (names sort by creation order)."""
     directory = Path(directory)

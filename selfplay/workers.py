@@ -17,11 +17,11 @@ import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 
-from .records import GameRecord, write_chunk
+from .records import GameRecord, chunk_game_count, write_chunk
 from .runner import SelfPlayConfig, SelfPlayRunner
 
 HEARTBEAT_TIMEOUT_S = 600.0  # a worker silent for this long is considered hung and restarted
@@ -180,7 +180,6 @@ def run_selfplay(*, config: SelfPlayConfig, num_games: int, model_path: Optional
     if num_games <= 0:
         return stats
     ctx = mp.get_context("spawn")
-    messages = ctx.Queue() if not in_process else queue.Queue()
     remaining = list(shares)
     attempts = [0] * workers
     seed_seq = np.random.SeedSequence(seed)
@@ -195,19 +194,37 @@ def run_selfplay(*, config: SelfPlayConfig, num_games: int, model_path: Optional
                          inference=inference(w) if inference is not None else None)
 
     if in_process:
+        messages = queue.Queue()
         for w in range(workers):
             worker_main(job_for(w), messages)
         _drain(messages, stats, remaining, lambda w: None)
         stats.seconds = time.perf_counter() - start
         return stats
 
+    # One queue per worker process, replaced when the worker is: a process killed while its
+    # queue's feeder thread holds the queue's write lock leaves that lock taken for good, and a
+    # shared queue would then silence every other worker (and the replacement) too.
     procs: dict[int, mp.Process] = {}
+    queues: dict[int, Any] = {}
     last_heard = {}
+
+    # What is on disk decides how many games a replacement worker still owes: a worker killed
+    # after writing a chunk but before its "chunk" message left the process did write those games.
+    existing = {p.name for p in Path(records_dir).glob(f"{chunk_prefix}-*.npz")}
+
+    def games_on_disk(w: int) -> int:
+        return sum(chunk_game_count(p) for p in Path(records_dir).glob(f"{chunk_prefix}-*-w{w:02d}a*c*.npz")
+                   if p.name not in existing)
+
+    def launch(w: int) -> None:
+        queues[w] = ctx.Queue()
+        procs[w] = ctx.Process(target=worker_process, args=(job_for(w), queues[w]), daemon=True)
+        procs[w].start()
+        last_heard[w] = time.monotonic()
+
     for w in range(workers):
         if remaining[w] > 0:
-            procs[w] = ctx.Process(target=worker_process, args=(job_for(w), messages), daemon=True)
-            procs[w].start()
-            last_heard[w] = time.monotonic()
+            launch(w)
     done: set[int] = {w for w in range(workers) if remaining[w] == 0}
     errors: dict[int, str] = {}
     def handle(kind: str, w: int, payload) -> None:
@@ -232,22 +249,23 @@ def run_selfplay(*, config: SelfPlayConfig, num_games: int, model_path: Optional
         elif kind == "log":
             print(f"worker {w}: {payload}", flush=True)
 
-    def drain() -> None:
+    def drain(w: int) -> int:
+        """Handle what worker w has said so far; returns how many messages that was."""
+        count = 0
         while True:
             try:
-                handle(*messages.get_nowait())
+                handle(*queues[w].get_nowait())
             except queue.Empty:
-                return
+                return count
+            count += 1
 
     try:
         while len(done) < workers:
             if should_stop is not None and should_stop():
                 stats.interrupted = True
                 break
-            try:
-                handle(*messages.get(timeout=1.0))
-            except queue.Empty:
-                pass
+            if not sum(drain(w) for w in list(queues)):
+                time.sleep(0.05)
             for w, p in list(procs.items()):
                 if w in done:
                     continue
@@ -257,9 +275,10 @@ def run_selfplay(*, config: SelfPlayConfig, num_games: int, model_path: Optional
                 if p.is_alive():
                     p.kill()
                 p.join(timeout=5)
-                drain()  # what it said before it died: it may have finished after all
+                drain(w)  # what it said before it died: it may have finished after all
                 if w in done:
                     continue
+                remaining[w] = shares[w] - games_on_disk(w)
                 if remaining[w] <= 0:
                     done.add(w)
                     continue
@@ -270,9 +289,7 @@ def run_selfplay(*, config: SelfPlayConfig, num_games: int, model_path: Optional
                       f"with {remaining[w]} games left", flush=True)
                 if attempts[w] > MAX_RESTARTS:
                     raise RuntimeError(f"self-play worker {w} failed {attempts[w]} times:\n{reason}")
-                procs[w] = ctx.Process(target=worker_process, args=(job_for(w), messages), daemon=True)
-                procs[w].start()
-                last_heard[w] = time.monotonic()
+                launch(w)
     finally:
         for p in procs.values():
             if p.is_alive():
