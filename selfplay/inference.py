@@ -2,21 +2,26 @@
 shared memory.
 
 Each worker has its own shared-memory block (inputs uint8 [B, C, N, N], policy logits float32
-[B, A], values float32 [B]). A worker writes its batch, puts (worker, n) on the request queue and
-waits (with a timeout) on its own response queue; the server gathers every request that is
-waiting, runs them as one forward pass, writes each worker's outputs back and answers. Batches
-from several workers are merged, so the device sees large batches even when each worker's
-search produces a few hundred leaves at a time.
+[B, A], values float32 [B]). A worker writes its batch, sends (worker, n, request id) down its
+own request pipe and waits (with a timeout) on its own reply pipe for that id; the server gathers
+every request that is waiting, runs them as one forward pass, writes each worker's outputs back
+and answers with the id. Batches from several workers are merged, so the device sees large
+batches even when each worker's search produces a few hundred leaves at a time.
+
+Pipes, one per worker and direction, rather than shared queues: a multiprocessing.Queue has a
+lock shared by every process that uses it, and a worker killed while holding it would silence
+all the others. The request id lets a replacement worker ignore a reply meant for the worker it
+replaced.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
-import queue
 import time
 import traceback
 from dataclasses import dataclass
 from multiprocessing import shared_memory
+from multiprocessing.connection import wait as wait_for_any
 from typing import Optional
 
 import numpy as np
@@ -56,24 +61,20 @@ def _serve(model_path: str, device: str, layout: Layout, shm_names: list[str], r
         views = [layout.views(b.buf) for b in blocks]
         ready.set()
         while not stop.is_set():
-            try:
-                first = requests.get(timeout=0.5)
-            except queue.Empty:
+            batch = []
+            for conn in wait_for_any(requests, timeout=0.5):
+                while conn.poll():
+                    batch.append(conn.recv())
+            if not batch:
                 continue
-            batch = [first]
-            while True:
-                try:
-                    batch.append(requests.get_nowait())
-                except queue.Empty:
-                    break
-            features = np.concatenate([views[w][0][:n] for w, n in batch])
+            features = np.concatenate([views[w][0][:n] for w, n, _ in batch])
             logits, values = evaluator.evaluate(features)
             offset = 0
-            for w, n in batch:
+            for w, n, request_id in batch:
                 views[w][1][:n] = logits[offset:offset + n]
                 views[w][2][:n] = values[offset:offset + n]
                 offset += n
-                replies[w].put(n)
+                replies[w].send(request_id)
         for b in blocks:
             b.close()
     except BaseException:
@@ -94,12 +95,16 @@ class InferenceServer:
         ctx = mp.get_context("spawn")
         self.blocks = [shared_memory.SharedMemory(create=True, size=sum(self.layout.nbytes()))
                        for _ in range(num_workers)]
-        self.requests = ctx.Queue()
-        self.replies = [ctx.Queue() for _ in range(num_workers)]
+        # Pipe(duplex=False) gives (receiving end, sending end).
+        request_pipes = [ctx.Pipe(duplex=False) for _ in range(num_workers)]
+        reply_pipes = [ctx.Pipe(duplex=False) for _ in range(num_workers)]
+        self.requests = [send for _, send in request_pipes]
+        self.replies = [recv for recv, _ in reply_pipes]
         self.ready = ctx.Event()
         self.stop = ctx.Event()
         self.process = ctx.Process(target=_serve, args=(model_path, device, self.layout, [b.name for b in self.blocks],
-                                                        self.requests, self.replies, self.ready, self.stop),
+                                                        [recv for recv, _ in request_pipes],
+                                                        [send for _, send in reply_pipes], self.ready, self.stop),
                                    daemon=True)
 
     def __enter__(self) -> "InferenceServer":
@@ -126,7 +131,8 @@ class InferenceServer:
 
     def client_args(self, worker_id: int) -> dict:
         return {"shm_name": self.blocks[worker_id].name, "layout": self.layout, "worker_id": worker_id,
-                "requests": self.requests, "reply": self.replies[worker_id], "feature_set": self.feature_set}
+                "requests": self.requests[worker_id], "reply": self.replies[worker_id],
+                "feature_set": self.feature_set}
 
 
 class RemoteEvaluator:
@@ -143,6 +149,9 @@ class RemoteEvaluator:
         self.feature_set = feature_set
         self.board_size: Optional[int] = layout.size
         self.timeout = timeout
+        # Ids start from the clock so that a replacement worker's ids never repeat its
+        # predecessor's, whose replies may still be in the pipe.
+        self.next_id = time.monotonic_ns()
 
     def evaluate(self, features_bchw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n_total = len(features_bchw)
@@ -151,15 +160,15 @@ class RemoteEvaluator:
         for start in range(0, n_total, self.layout.max_batch):
             n = min(self.layout.max_batch, n_total - start)
             self.inputs[:n] = features_bchw[start:start + n]
-            self.requests.put((self.worker_id, n))
+            self.next_id += 1
+            self.requests.send((self.worker_id, n, self.next_id))
             deadline = time.monotonic() + self.timeout
             while True:
-                try:
-                    self.reply.get(timeout=min(5.0, max(0.01, deadline - time.monotonic())))
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"no answer from the inference server in {self.timeout:.0f} s")
+                if self.reply.poll(min(5.0, left)) and self.reply.recv() == self.next_id:
                     break
-                except queue.Empty:
-                    if time.monotonic() >= deadline:
-                        raise TimeoutError(f"no answer from the inference server in {self.timeout:.0f} s")
             logits[start:start + n] = self.logits[:n]
             values[start:start + n] = self.values[:n]
         return logits, values

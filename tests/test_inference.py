@@ -1,0 +1,71 @@
+"""The inference server: workers' batches come back exactly as the network computes them, and a
+reply left over from a replaced worker is not taken for the new worker's answer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from goengine.nn import NetConfig, TorchEvaluator, build_network, save_checkpoint
+from selfplay.inference import InferenceServer, RemoteEvaluator
+
+SIZE = 5
+CONFIG = NetConfig(kind="policy_value", blocks=1, channels=8, board_sizes=(SIZE,))
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    torch.manual_seed(0)
+    stem = tmp_path_factory.mktemp("inference") / "net"
+    save_checkpoint(stem, build_network(CONFIG).eval(), CONFIG)
+    return str(stem)
+
+
+def features(n, seed):
+    return np.random.default_rng(seed).integers(0, 2, (n, CONFIG.in_planes, SIZE, SIZE), dtype=np.uint8)
+
+
+def test_batches_from_two_workers_come_back_as_computed(model):
+    direct = TorchEvaluator.from_checkpoint(model, device="cpu")
+    with InferenceServer(model, "cpu", num_workers=2, max_batch=8, planes=CONFIG.in_planes, size=SIZE) as server:
+        workers = [RemoteEvaluator(**server.client_args(w), timeout=60) for w in range(2)]
+        for round_ in range(3):
+            for w, remote in enumerate(workers):
+                x = features(11, seed=10 * round_ + w)  # more than max_batch: sent in two parts
+                logits, values = remote.evaluate(x)
+                want_logits, want_values = direct.evaluate(x)
+                np.testing.assert_allclose(logits, want_logits, rtol=1e-4, atol=1e-5)
+                np.testing.assert_allclose(values, want_values, rtol=1e-4, atol=1e-5)
+
+
+def test_a_stale_reply_is_not_taken_for_the_answer(model):
+    direct = TorchEvaluator.from_checkpoint(model, device="cpu")
+    with InferenceServer(model, "cpu", num_workers=1, max_batch=8, planes=CONFIG.in_planes, size=SIZE) as server:
+        args = server.client_args(0)
+        # The worker this one replaces left a request (and so a reply) behind.
+        args["requests"].send((0, 8, 1))
+        assert args["reply"].poll(30)  # its answer is computed (on other inputs) and waiting
+        remote = RemoteEvaluator(**args, timeout=60)
+        x = features(6, seed=3)
+        logits, values = remote.evaluate(x)
+        want_logits, want_values = direct.evaluate(x)
+        np.testing.assert_allclose(logits, want_logits, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(values, want_values, rtol=1e-4, atol=1e-5)
+
+
+def test_selfplay_workers_play_through_the_server(model, tmp_path):
+    from goengine.search import SearchConfig
+    from selfplay.records import chunk_paths, read_chunk
+    from selfplay.runner import SelfPlayConfig
+    from selfplay.workers import run_selfplay
+
+    config = SelfPlayConfig(board_size=SIZE, komi=0.5, parallel_games=2, allow_resign=False, pass_rule="end",
+                            search=SearchConfig(num_simulations=4, leaves_per_tree=1))
+    with InferenceServer(model, "cpu", num_workers=2, max_batch=8, planes=CONFIG.in_planes, size=SIZE) as server:
+        stats = run_selfplay(config=config, num_games=4, model_path=model, model_id="net", records_dir=tmp_path,
+                             sgf_dir=None, chunk_prefix="g", seed=0, workers=2, games_per_chunk=1,
+                             inference=server.client_args)
+    games = [g for path in chunk_paths(tmp_path) for g in read_chunk(path)]
+    assert stats.games == len(games) == 4 and stats.restarts == 0
+    assert all(g.model_id == "net" and g.num_moves > 0 for g in games)
