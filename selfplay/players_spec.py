@@ -77,9 +77,11 @@ class PlayerSpec:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise PlayerSpecError(f"unknown player kind {self.kind!r}; known: {', '.join(KINDS)}")
-        if self.visits is not None and (self.kind not in ("rollout", "mcts") or self.visits < 1):
-            raise PlayerSpecError(f"{self.name}: only search players (rollout-mcts, networks) take "
-                                  f"visits, at least 1")
+        if self.visits is not None and self.kind not in ("rollout", "mcts"):
+            raise PlayerSpecError(f"{self.name}: @N visits apply to search players only "
+                                  f"(rollout-mcts or a network), not to {self.kind} players")
+        if self.visits is not None and self.visits < 1:
+            raise PlayerSpecError(f"{self.name}: visits must be at least 1")
         if self.kind in ("mcts", "policy") and self.evaluator is None and self.checkpoint is None:
             raise PlayerSpecError(f"a {self.kind} player needs an evaluator or a checkpoint")
         if self.kind == "gtp" and not self.command:
@@ -167,13 +169,8 @@ def parse_player(text: str, base_dir: str | os.PathLike | None = None) -> Player
     suffix = _VISITS_SUFFIX.match(text) if not text.startswith("gtp:") else None
     if suffix:
         spec = parse_player(suffix.group(1), base_dir)
-        if spec.kind not in ("rollout", "mcts"):
-            raise PlayerSpecError(f"{text!r}: @N visits apply to search players only "
-                                  f"(rollout-mcts or a network), not to {spec.kind} players")
         visits = int(suffix.group(2))
-        if visits < 1:
-            raise PlayerSpecError(f"{text!r}: visits must be at least 1")
-        return dataclasses.replace(spec, name=f"{spec.name}@{visits}", visits=visits)
+        return dataclasses.replace(spec, name=f"{spec.name}@{visits}", visits=visits)  # checked there
     if text == "random":
         return random_player()
     if text in ("rollout-mcts", "rollout"):
