@@ -6,6 +6,7 @@ import multiprocessing as mp
 import os
 import signal
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -131,24 +132,41 @@ def test_resignation_and_playthrough_bookkeeping():
 
 
 def test_a_worker_that_dies_is_restarted_and_the_games_are_finished(tmp_path):
+    # The kill comes from a watcher thread as soon as the first chunk is on disk, not from the
+    # parent's progress callback: the parent may hear of the first game only after a fast worker
+    # has already finished its whole share, and killing a finished worker tests nothing.
+    num_games = 40
     config = SelfPlayConfig(board_size=5, komi=0.5, parallel_games=2, search=SearchConfig(num_simulations=4, leaves_per_tree=1),
                             allow_resign=False, pass_rule="end")
-    killed = threading.Event()
-    seen = []
+    records = tmp_path / "r"
+    on_disk_at_kill = []
+    finished = threading.Event()
 
-    def progress(stats):
-        seen.append(stats.games)
-        if not killed.is_set():
-            for child in mp.active_children():
-                os.kill(child.pid, signal.SIGKILL)
-            killed.set()
+    def kill_after_first_chunk():
+        while not finished.is_set():
+            children = mp.active_children()
+            if children and any(records.glob("gen000001-*.npz")):
+                for child in children:
+                    os.kill(child.pid, signal.SIGKILL)
+                # Counted after the kill: chunks are renamed into place whole, so this is final.
+                on_disk_at_kill.append(sum(1 for _ in records.glob("gen000001-*.npz")))
+                return
+            time.sleep(0.001)
 
-    stats = run_selfplay(config=config, num_games=6, model_path=None, model_id="uniform", records_dir=tmp_path / "r",
-                         sgf_dir=None, chunk_prefix="gen000001", seed=1, workers=1, games_per_chunk=1,
-                         progress=progress)
-    assert killed.is_set() and stats.restarts >= 1
-    chunks = sorted((tmp_path / "r").glob("gen000001-*.npz"))
+    watcher = threading.Thread(target=kill_after_first_chunk, daemon=True)
+    watcher.start()
+    try:
+        stats = run_selfplay(config=config, num_games=num_games, model_path=None, model_id="uniform",
+                             records_dir=records, sgf_dir=None, chunk_prefix="gen000001", seed=1, workers=1,
+                             games_per_chunk=1)
+    finally:
+        finished.set()
+        watcher.join()
+    assert on_disk_at_kill and on_disk_at_kill[0] < num_games, "the worker finished before it could be killed"
+    assert stats.restarts >= 1
+    chunks = sorted(records.glob("gen000001-*.npz"))
     games = [g for p in chunks for g in read_chunk(p)]
-    # Exactly the games asked for are on disk; a game finished but not yet written when the worker
-    # died is played again (so the finished count may be higher).
-    assert len(games) == 6 and stats.games >= 6
+    # Exactly the games asked for are on disk: the replacement plays only what was not written,
+    # and a game finished but not yet written when the worker died is played again (so the
+    # finished count may be higher).
+    assert len(games) == num_games and stats.games >= num_games - on_disk_at_kill[0]
