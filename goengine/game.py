@@ -85,7 +85,8 @@ class GameState:
         self.moves: list[Move] = []
         self.consecutive_passes = 0
         self.resigned: Optional[int] = None
-        # Every event since the start, for undo by replay: ("move", Move) or ("setup", {loc: colour}).
+        # Every event since the start, for undo by replay: ("move", Move), ("setup", {loc: colour})
+        # or ("resume", None).
         self._events: list[tuple[str, object]] = []
         self.history_keys = np.zeros(64, dtype=np.int64)
         self.history_len = 0
@@ -103,7 +104,8 @@ class GameState:
 
     @property
     def events(self) -> list[tuple[str, object]]:
-        """Everything that happened, in order: ("move", Move) or ("setup", (stones, to_play))."""
+        """Everything that happened, in order: ("move", Move), ("setup", (stones, to_play)) or
+        ("resume", None)."""
         return list(self._events)
 
     def _push_key(self) -> None:
@@ -200,6 +202,14 @@ class GameState:
     def resign(self, color: Optional[int] = None) -> None:
         self.resigned = self.to_play if color is None else color
 
+    def resume(self) -> None:
+        """Continue a game that two passes ended (KGS: the players disagreed about which stones
+        are dead, so they play on to capture them). The passes stay in the record."""
+        if self.resigned is not None:
+            raise IllegalMove("the game is over: a player resigned")
+        self.consecutive_passes = 0
+        self._events.append(("resume", None))
+
     def undo(self) -> None:
         """Take back the last move (setup events after it go too). Raises IndexError when there
         is no move to undo."""
@@ -218,6 +228,8 @@ class GameState:
             if kind == "setup":
                 stones, to_play = payload  # type: ignore[misc]
                 self.setup_stones(stones, to_play)
+            elif kind == "resume":
+                self.resume()
             else:
                 self.play(payload.loc, payload.color)  # type: ignore[union-attr]
         self.handicap = handicap

@@ -430,6 +430,10 @@ def write_sgf(game: GameState, path: Union[str, os.PathLike, None] = None, *, bl
     _setup_props(root, root_stones, root_to_play, size)
     node = root
     for kind, payload in events[first_move:]:
+        if kind == "resume":
+            # Not an SGF event: a note on the pass that ended the first phase.
+            node.set_raw("C", _text_value("the players disagreed about dead stones: play resumed"))
+            continue
         node = node.new_child()
         if kind == "move":
             node.set_raw("B" if payload.color == BLACK else "W", sgf_point_of_loc(payload.loc, size).encode("ascii"))

@@ -409,6 +409,10 @@ class GtpClient:
         """The engine's move for `colour`, played on its board: a vertex, "pass" or "resign"."""
         return normalise_vertex(self.command("genmove", normalise_colour(colour), timeout=timeout))
 
+    def genmove_cleanup(self, colour: str, timeout: Optional[float] = None) -> str:
+        """KGS's `kgs-genmove_cleanup`: a move that captures dead stones rather than passing."""
+        return normalise_vertex(self.command("kgs-genmove_cleanup", normalise_colour(colour), timeout=timeout))
+
     def undo(self) -> None:
         self.command("undo")
 

@@ -14,8 +14,14 @@ are independent of their slot and of the games beside them, so a match gives the
 whatever `parallel` is.
 
 Endings. Two passes (or the move limit, 3 N^2 moves by default) end a game, scored by our own
-area scoring of the board as it stands (players must capture dead stones themselves; give GNU Go
-`--capture-all-dead`). A resignation decides the game. An external engine that crashes, times
+scoring under the match's rules. Which stones are dead is settled as on KGS (`dead_stones =
+"agree"`, the default): each side names the stones it holds dead (`sides.py`); when the two
+lists are the same, they come off the board and the rest is counted; when they differ, play
+resumes in cleanup, where dead stones must be captured on the board, and two more passes end
+the game as it stands. Under Tromp-Taylor rules, or with `dead_stones = "as-is"` (gomill's
+internal scorer), every stone on the board at two passes counts as alive: then players must
+capture dead stones themselves (give GNU Go `--capture-all-dead`). A resignation decides the
+game. An external engine that crashes, times
 out, answers a command with failure or plays an illegal move forfeits (SGF result "B+F"/"W+F",
 reason kept) and the next game starts a fresh process. An external engine's own `final_score`
 is recorded beside our score.
@@ -40,12 +46,16 @@ import numpy as np
 
 from goengine.board import BLACK, WHITE
 from goengine.game import GameState, IllegalMove, Move
+from goengine.rules import get_rules
 from goengine.search import SearchConfig
 
 from . import match_stats as stats
 from .ledger import append_record, default_ledger_path
 from .players_spec import PlayerSpec, as_spec
 from .sides import Side, SideSettings, make_side, random_move
+
+
+DEAD_STONE_MODES = ("agree", "as-is")
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,7 @@ class MatchConfig:
     resign_consecutive: int = 2
     engine_score: bool = True                 # ask external engines for final_score
     device: str = "cpu"
+    dead_stones: str = "agree"                # "agree" (KGS: agreement, else cleanup) or "as-is"
 
     def __post_init__(self) -> None:
         if self.games < 1:
@@ -80,6 +91,8 @@ class MatchConfig:
             raise ValueError(f"opening_moves must be (low, high) with 0 <= low <= high, got {self.opening_moves}")
         if self.sprt is not None:
             stats.Sprt(self.sprt[0], self.sprt[1], self.alpha, self.beta)  # validates
+        if self.dead_stones not in DEAD_STONE_MODES:
+            raise ValueError(f"dead_stones must be one of {DEAD_STONE_MODES}, got {self.dead_stones!r}")
 
     @property
     def move_limit(self) -> int:
@@ -101,7 +114,8 @@ class GameResult:
     white: str
     winner: int                 # BLACK, WHITE, or 0 for a draw
     result: str                 # SGF RE: "B+3.5", "W+R", "B+F", "0"
-    reason: str                 # "score", "move limit", "resign", "forfeit: <why>"
+    reason: str                 # "score", "score, N dead stones agreed", "score after cleanup",
+                                # "move limit", "resign", "forfeit: <why>"
     score: Optional[float]      # Black minus White (komi included), None if not scored
     moves: int
     engine_score: dict[str, str] = field(default_factory=dict)
@@ -239,6 +253,9 @@ class _Match:
         self.a, self.b, self.config = spec_a, spec_b, config
         self.progress, self.ledger = progress, ledger
         self.result = MatchResult(spec_a.name, spec_b.name, config)
+        # Tromp-Taylor counts the board as it stands by definition: nothing to agree on.
+        self.agreement = config.dead_stones == "agree" and get_rules(config.rules).name != "tromp-taylor"
+        self.cleanup: set[int] = set()  # slots whose game is in the cleanup phase
         self.sprt = stats.Sprt(config.sprt[0], config.sprt[1], config.alpha, config.beta) if config.sprt else None
         self.openings = load_sgf_openings(config.opening_sgf_dir, config.size) if config.opening_sgf_dir else None
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S")
@@ -319,8 +336,10 @@ class _Match:
     def _start(self, sides: list[Side], slot: int, index: int) -> tuple[int, GameState, int]:
         seed = game_seed(self.config.seed, index)
         game = self._new_game(index)
+        self.cleanup.discard(slot)
         for k, side in enumerate(sides):
             side.start_game(slot, game, seed + k)
+            side.set_cleanup(slot, False)
         return index, game, seed
 
     def _apply(self, sides: list[Side], slot: int, entry: tuple[int, GameState, int], reply) -> bool:
@@ -340,9 +359,26 @@ class _Match:
                                 result=("B" if mover == WHITE else "W") + "+F")
         if not game.is_over:
             return False
-        reason = "score" if game.consecutive_passes >= 2 else "move limit"
-        return self._finish(sides, slot, entry, winner=game.winner(), reason=reason,
-                            result=game.result_string(), score=float(game.score().margin))
+        dead: frozenset[int] = frozenset()
+        if game.consecutive_passes < 2:
+            reason = "move limit"
+        elif slot in self.cleanup:
+            reason = "score after cleanup"
+        elif not self.agreement:
+            reason = "score"
+        else:
+            lists = [side.dead_stones(slot, game) for side in sides]
+            if lists[0] is None or lists[0] != lists[1]:
+                # KGS: no agreement, so the dead stones are captured on the board.
+                game.resume()
+                self.cleanup.add(slot)
+                for side in sides:
+                    side.set_cleanup(slot, True)
+                return False
+            dead = lists[0]
+            reason = f"score, {len(dead)} dead stone{'s' if len(dead) > 1 else ''} agreed" if dead else "score"
+        return self._finish(sides, slot, entry, winner=game.winner(dead), reason=reason,
+                            result=game.result_string(dead), score=float(game.score(dead).margin))
 
     def _finish(self, sides, slot, entry, *, winner: int, reason: str, result: str,
                 score: Optional[float] = None) -> bool:

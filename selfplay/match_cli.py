@@ -68,6 +68,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-moves", type=int, default=None, help="move limit per game (default 3 N^2)")
     parser.add_argument("--no-resign", action="store_true", help="internal players never resign")
     parser.add_argument("--device", default="cpu", help="torch device for networks (default cpu)")
+    parser.add_argument("--dead-stones", choices=("agree", "as-is"), default="agree",
+                        help="at two passes: 'agree' (KGS: the players name the dead stones, and play "
+                             "resumes to capture them when they disagree; the default) or 'as-is' (every "
+                             "stone counts alive). Tromp-Taylor rules always count the board as it stands")
 
 
 def _openings(text: str) -> dict:
@@ -89,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
                              visits=args.visits, seed=args.seed, sgf_dir=args.sgf_dir, sprt=args.sprt,
                              alpha=args.alpha, beta=args.beta, move_timeout=args.timeout,
                              parallel=args.parallel, max_moves=args.max_moves,
-                             allow_resign=not args.no_resign, device=args.device, **_openings(args.openings))
+                             allow_resign=not args.no_resign, device=args.device, dead_stones=args.dead_stones,
+                             **_openings(args.openings))
     except (PlayerSpecError, ValueError) as e:
         print(f"goengine match: {e}", file=sys.stderr)
         return 2

@@ -11,6 +11,13 @@ Every game is reproducible from its seed alone: `start_game(slot, game, seed)` r
 slot's random generators (a search tree's rollout generator included) and clears its tree, so
 the moves of a game do not depend on which slot it runs in or on the other games beside it.
 (Gumbel root search draws from one generator shared by all trees and is the exception.)
+
+The end of a game (KGS's procedure, run by the match): after two passes each side says which
+stones it holds dead (`dead_stones`); an external engine through `final_status_list dead`, an
+internal player by the rollout estimate the GTP engine's own `final_status_list` uses. When they
+differ, play resumes in cleanup (`set_cleanup`): an external engine is asked for
+`kgs-genmove_cleanup` where it has it, a search player may not pass while the estimate still
+sees dead opponent stones, and a policy player captures them.
 """
 
 from __future__ import annotations
@@ -21,11 +28,13 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from goengine.board import is_eyeish
-from goengine.coords import PASS_LOC, loc_of_action, loc_of_vertex, vertex_of_loc
+from goengine.board import EMPTY, is_eyeish
+from goengine.coords import PASS_LOC, action_of_loc, loc_of_action, loc_of_vertex, vertex_of_loc
 from goengine.evaluator import Evaluator
 from goengine.features.state import encode_state
 from goengine.game import GameState, colour_name
+from goengine.gtp.ownership import rollout_ownership
+from goengine.gtp.status import StoneStatus, classify_stones
 from goengine.players import masked_policy
 from goengine.rng import new_rng
 from goengine.search import BatchedSearch, SearchConfig, rollout_search_config
@@ -60,15 +69,42 @@ class SideSettings:
     device: str = "cpu"
 
 
+# Random playouts per estimate of which stones are dead (as the GTP engine's default).
+DEAD_STONE_PLAYOUTS = 400
+
+
+def estimated_status(game: GameState) -> StoneStatus:
+    """Alive, dead and unsettled stones by the rollout ownership estimate (deterministic)."""
+    return classify_stones(game, rollout_ownership(game, DEAD_STONE_PLAYOUTS, seed=0))
+
+
+def opponent_dead_stones(game: GameState) -> list[int]:
+    """Stones of the opponent of the side to move that the estimate holds dead."""
+    opponent = 3 - game.to_play
+    return [loc for loc in estimated_status(game).dead if game.stone_at(loc) == opponent]
+
+
 class Side:
     """The interface; the base class plays nothing."""
     external = False
 
     def __init__(self, name: str):
         self.name = name
+        self.cleaning: set[int] = set()  # slots whose game is in the cleanup phase
 
     def start_game(self, slot: int, game: GameState, seed: int) -> None:
         pass
+
+    def set_cleanup(self, slot: int, on: bool) -> None:
+        """Enter (or, at a new game, leave) the cleanup phase in `slot`: dead stones are now
+        captured on the board, because the players did not agree which they are."""
+        (self.cleaning.add if on else self.cleaning.discard)(slot)
+
+    def dead_stones(self, slot: int, game: GameState) -> Optional[frozenset[int]]:
+        """The stones (locs) this player holds dead now that two passes ended the game, or None
+        when it cannot say (an internal player: when the estimate cannot call a chain)."""
+        status = estimated_status(game)
+        return None if status.unsettled else frozenset(status.dead)
 
     def begin(self, slots: Sequence[int], games: Sequence[GameState]) -> Callable[[], list[Reply]]:
         raise NotImplementedError
@@ -143,15 +179,20 @@ class SearchSide(Side):
         return lambda: self._decide(list(slots), list(games))
 
     def _decide(self, slots: list[int], games: list[GameState]) -> list[Reply]:
+        allowed: list[Optional[np.ndarray]] = []
         for slot, game in zip(slots, games):
             self.search.set_root(slot, game, reuse=self._sync(slot, game))
-        results = self.search.search(slots, noise=[False] * len(slots))
+            allowed.append(self._cleanup_moves(game) if slot in self.cleaning else None)
+        results = self.search.search(slots, noise=[False] * len(slots), allowed=allowed)
         replies = []
         c = self.config
         for slot, game, result in zip(slots, games, results):
             self.searched[slot] = len(game.moves)
             temperature = c.temperature if game.move_number < c.temperature_moves else 0.0
             action = choose_action(result, temperature, self.rngs[slot], c.use_lcb, c.lcb_min_visit_fraction)
+            if slot in self.cleaning:
+                replies.append(Reply(loc_of_action(action, game.size)))  # no resigning in cleanup
+                continue
             if self.settings.allow_resign and result.root_value < c.resign_threshold:
                 self.low_values[slot] += 1
             else:
@@ -164,6 +205,16 @@ class SearchSide(Side):
         return replies
 
 
+    @staticmethod
+    def _cleanup_moves(game: GameState) -> Optional[np.ndarray]:
+        """No passing while the opponent has dead stones on the board (None: no restriction)."""
+        if not opponent_dead_stones(game):
+            return None
+        mask = game.legal_mask()
+        mask[-1] = False
+        return mask if mask.any() else None
+
+
 class PolicySide(Side):
     """The network's most probable legal move; one network call for all slots."""
 
@@ -172,13 +223,40 @@ class PolicySide(Side):
         self.evaluator = evaluator
 
     def begin(self, slots, games):
-        return lambda: self._decide(list(games))
+        return lambda: self._decide(list(slots), list(games))
 
-    def _decide(self, games: list[GameState]) -> list[Reply]:
+    def _decide(self, slots: list[int], games: list[GameState]) -> list[Reply]:
         features = np.stack([encode_state(g, self.evaluator.feature_set) for g in games])
         logits, _ = self.evaluator.evaluate(features)
-        return [Reply(loc_of_action(int(np.argmax(masked_policy(logits[i], g.legal_mask()))), g.size))
-                for i, g in enumerate(games)]
+        replies = []
+        for i, (slot, game) in enumerate(zip(slots, games)):
+            mask = game.legal_mask()
+            if slot in self.cleaning:
+                mask = _capturing_moves(game, mask)
+            replies.append(Reply(loc_of_action(int(np.argmax(masked_policy(logits[i], mask))), game.size)))
+        return replies
+
+
+def _capturing_moves(game: GameState, legal: np.ndarray) -> np.ndarray:
+    """Cleanup for a player without a search: while the estimate sees dead opponent stones,
+    only the legal liberties of those chains (or, when none is legal, any legal move that fills
+    no own eye); otherwise every legal move, pass included."""
+    dead = opponent_dead_stones(game)
+    if not dead:
+        return legal
+    size = game.size
+    width = size + 2
+    mask = np.zeros_like(legal)
+    for loc in dead:
+        for nb in (loc - 1, loc + 1, loc - width, loc + width):
+            if game.stone_at(nb) == EMPTY and legal[action_of_loc(nb, size)]:
+                mask[action_of_loc(nb, size)] = True
+    if not mask.any():
+        for action in np.flatnonzero(legal[:-1]):
+            mask[action] = not is_eyeish(game.board, loc_of_action(int(action), size), game.to_play)
+    if not mask.any():
+        mask[-1] = True
+    return mask
 
 
 class ObjectSide(Side):
@@ -191,6 +269,13 @@ class ObjectSide(Side):
     def start_game(self, slot: int, game: GameState, seed: int) -> None:
         if hasattr(self.player, "new_game"):
             self.player.new_game()
+
+    def dead_stones(self, slot: int, game: GameState) -> Optional[frozenset[int]]:
+        """The player's own `dead_stones(game)` when it has one, else the rollout estimate."""
+        if hasattr(self.player, "dead_stones"):
+            dead = self.player.dead_stones(game)
+            return None if dead is None else frozenset(dead)
+        return super().dead_stones(slot, game)
 
     def begin(self, slots, games):
         def decide() -> list[Reply]:
@@ -266,7 +351,10 @@ class GtpSide(Side):
         timeout = self.settings.move_timeout
         try:
             self._sync(client, slot, game)
-            text = client.genmove(colour_name(game.to_play), timeout=timeout)
+            if slot in self.cleaning and self._has_cleanup(client):
+                text = client.genmove_cleanup(colour_name(game.to_play), timeout=timeout)
+            else:
+                text = client.genmove(colour_name(game.to_play), timeout=timeout)
         except GtpTimeout:
             return self._forfeit(slot, f"timeout: no reply within {timeout:g} s")
         except GtpEngineDied as e:
@@ -285,6 +373,24 @@ class GtpSide(Side):
             return self._forfeit(slot, f"illegal move {text} ({game.illegal_reason(loc, game.to_play)})")
         self.synced[slot] += 1
         return Reply(loc)
+
+    @staticmethod
+    def _has_cleanup(client: GtpClient) -> bool:
+        return "kgs-genmove_cleanup" in client.list_commands()
+
+    def dead_stones(self, slot: int, game: GameState) -> Optional[frozenset[int]]:
+        """The engine's `final_status_list dead`; None when it has no answer."""
+        client = self.clients[slot]
+        if self.failed[slot] is not None or client is None or not client.alive:
+            return None
+        try:
+            self._sync(client, slot, game)
+            return frozenset(loc_of_vertex(v, game.size)
+                             for v in client.final_status_list("dead", timeout=self.settings.setup_timeout))
+        except (GtpClientError, ValueError):
+            if not client.alive:
+                self._discard(slot)
+            return None
 
     def end_game(self, slot: int, game: GameState, scored: bool) -> Optional[str]:
         client = self.clients[slot]
