@@ -16,7 +16,9 @@ Record keys (written by `selfplay.match`):
 | size, komi, rules, visits | the match settings (a player named `...@N` searched N visits) |
 | moves        | moves played (opening included)                                          |
 | seed         | the game's seed                                                          |
-| reason       | "score", "move limit", "resign", or "forfeit: <why>"                     |
+| reason       | "score", "score, dead stones agreed", "score after cleanup", "move      |
+|              | limit", "resign", or "forfeit: <why>"                                    |
+| dead_stones  | stones taken off as dead by agreement before counting                    |
 | sgf          | path of the game's SGF file, or null                                     |
 
 Appends are atomic per line: the file is opened with O_APPEND and each record goes out in a single

@@ -114,10 +114,11 @@ class GameResult:
     white: str
     winner: int                 # BLACK, WHITE, or 0 for a draw
     result: str                 # SGF RE: "B+3.5", "W+R", "B+F", "0"
-    reason: str                 # "score", "score, N dead stones agreed", "score after cleanup",
+    reason: str                 # "score", "score, dead stones agreed", "score after cleanup",
                                 # "move limit", "resign", "forfeit: <why>"
     score: Optional[float]      # Black minus White (komi included), None if not scored
     moves: int
+    dead_stones: int = 0        # stones taken off as dead by agreement before counting
     engine_score: dict[str, str] = field(default_factory=dict)
     sgf: Optional[str] = None
     move_locs: tuple[int, ...] = ()   # every move played, opening included (locs; 0 = pass)
@@ -376,12 +377,13 @@ class _Match:
                     side.set_cleanup(slot, True)
                 return False
             dead = lists[0]
-            reason = f"score, {len(dead)} dead stone{'s' if len(dead) > 1 else ''} agreed" if dead else "score"
+            reason = "score, dead stones agreed" if dead else "score"
         return self._finish(sides, slot, entry, winner=game.winner(dead), reason=reason,
-                            result=game.result_string(dead), score=float(game.score(dead).margin))
+                            result=game.result_string(dead), score=float(game.score(dead).margin),
+                            dead_stones=len(dead))
 
     def _finish(self, sides, slot, entry, *, winner: int, reason: str, result: str,
-                score: Optional[float] = None) -> bool:
+                score: Optional[float] = None, dead_stones: int = 0) -> bool:
         index, game, seed = entry
         c = self.config
         names = (self.a.name, self.b.name) if index % 2 == 0 else (self.b.name, self.a.name)
@@ -394,12 +396,12 @@ class _Match:
         if c.sgf_dir:
             from goengine.sgf import write_sgf
             sgf_path = str(Path(c.sgf_dir) / f"{self.match_id}-{index:04d}.sgf")
-            comment = reason + "".join(f"; {k} final_score {v}" for k, v in engine_score.items())
+            comment = reason + (f" ({dead_stones} stones)" if dead_stones else "") + "".join(f"; {k} final_score {v}" for k, v in engine_score.items())
             write_sgf(game, sgf_path, black=names[0], white=names[1], result=result, comment=comment,
                       GN=f"{self.match_id} game {index}",
                       DT=datetime.date.today().isoformat())
         game_result = GameResult(index=index, seed=seed, black=names[0], white=names[1], winner=winner,
-                                 result=result, reason=reason, score=score, moves=game.move_number,
+                                 result=result, reason=reason, score=score, moves=game.move_number, dead_stones=dead_stones,
                                  engine_score=engine_score, sgf=sgf_path,
                                  move_locs=tuple(m.loc for m in game.moves))
         self.result.games.append(game_result)
@@ -420,7 +422,8 @@ class _Match:
             "match": self.match_id, "game": g.index, "black": g.black, "white": g.white,
             "result": g.result, "winner": g.winner_name, "score": g.score,
             "engine_score": g.engine_score or None, "size": c.size, "komi": c.komi, "rules": c.rules,
-            "visits": c.visits, "moves": g.moves, "seed": g.seed, "reason": g.reason, "sgf": g.sgf,
+            "visits": c.visits, "moves": g.moves, "seed": g.seed, "reason": g.reason, "dead_stones": g.dead_stones,
+            "sgf": g.sgf,
         }
 
 

@@ -105,8 +105,9 @@ def run(args: argparse.Namespace) -> int:
         elo, lo, hi = match.elo
         sprt = f"  LLR {match.sprt_llr:+.2f}" if match.sprt_llr is not None else ""
         extra = "".join(f"  [{k}: {v}]" for k, v in game.engine_score.items())
+        dead = f" ({game.dead_stones} stones)" if game.dead_stones else ""
         print(f"game {len(match.games):>4}/{config.games} (#{game.index}): {game.black} (B) vs {game.white} (W): "
-              f"{game.result:<8} {game.reason}, {game.moves} moves{extra} | {match.player_a} "
+              f"{game.result:<8} {game.reason}{dead}, {game.moves} moves{extra} | {match.player_a} "
               f"{match.wins}-{match.losses}-{match.draws}, Elo {format_elo(elo)} [{format_elo(lo)}, {format_elo(hi)}]"
               f"{sprt}  {time.perf_counter() - start:.0f} s", flush=True)
 

@@ -65,7 +65,7 @@ def _position() -> GameState:
 def test_dead_stones_both_sides_name_come_off_the_board(tmp_path):
     black, white = Scripted("b", BLACK_MOVES, dead=["A3"]), Scripted("w", WHITE_MOVES, dead=["A3"])
     game = _play(black, white, rules="chinese", sgf_dir=str(tmp_path))
-    assert game.reason == "score, 1 dead stone agreed"
+    assert game.reason == "score, dead stones agreed" and game.dead_stones == 1
     assert game.result == "B+4.5" and game.winner == BLACK and game.moves == 14
     assert read_sgf(game.sgf).result == "B+4.5"
 
