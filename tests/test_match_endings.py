@@ -173,3 +173,17 @@ def test_gnu_go_names_its_dead_stones_and_cleans_up():
         assert reply.forfeit is None and reply.loc in {loc_of_vertex(v, 5) for v in ("A2", "A4", "B3")}
     finally:
         side.close()
+
+
+def test_a_search_side_reusing_its_tree_plays_on_after_a_resume():
+    settings = SideSettings(size=5, komi=0.5, max_moves=75, search=SearchConfig(num_simulations=32))
+    side = SearchSide("s", None, SearchConfig(num_simulations=32), settings, num_slots=1)
+    game = _position()
+    side.start_game(0, game, seed=3)
+    side.begin([0], [game])()  # builds a tree at this position
+    game.play(PASS_LOC)
+    game.play(PASS_LOC)
+    game.resume()
+    side.set_cleanup(0, True)
+    reply = side.begin([0], [game])()[0]  # the tree is walked through both passes, or rebuilt
+    assert reply.loc != PASS_LOC and game.is_legal(reply.loc)
