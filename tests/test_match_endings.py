@@ -163,8 +163,8 @@ def test_gnu_go_names_its_dead_stones_and_cleans_up():
         game = _position()
         side.start_game(0, game, seed=1)
         assert side.dead_stones(0, game) == frozenset({loc_of_vertex("A3", 5)})
-        # As White in cleanup, with its own dead stone to save and Black's nothing to take, GNU Go
-        # answers kgs-genmove_cleanup; as Black, it captures A3 rather than passing.
+        # Both pass, play resumes in cleanup, and GNU Go (Black) is asked for kgs-genmove_cleanup:
+        # it captures A3 rather than passing.
         game.play(PASS_LOC)  # Black
         game.play(PASS_LOC)  # White
         game.resume()
