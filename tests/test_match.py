@@ -164,6 +164,22 @@ def test_match_command(tmp_path, capsys):
     assert main(["match", "random", "no/such/model", "--games", "1"]) == 2
 
 
+def test_match_command_dead_stones_as_is(tmp_path):
+    # The rollout search passes once it has won, leaving the random player's dead stones on the
+    # board: with agreement (the default) they come off in some of these games; as-is, never.
+    reasons = {}
+    for mode in ("agree", "as-is"):
+        ledger = tmp_path / f"{mode}.jsonl"
+        code = main(["match", "rollout-mcts", "random", "--visits", "64", "--games", "4", "--size", "7",
+                     "--komi", "0.5", "--ledger", str(ledger), "--dead-stones", mode])
+        assert code == 0
+        reasons[mode] = [(r["reason"], r["dead_stones"]) for r in read_ledger(ledger).records]
+    assert len(reasons["as-is"]) == 4 and all(r == ("score", 0) for r in reasons["as-is"])
+    assert any(reason != "score" for reason, _ in reasons["agree"])
+    with pytest.raises(SystemExit):
+        main(["match", "random", "random", "--dead-stones", "maybe"])
+
+
 def test_sgf_openings_start_each_pair_of_games(tmp_path):
     from goengine.coords import loc_of_vertex
     from goengine.game import GameState
