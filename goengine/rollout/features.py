@@ -200,6 +200,12 @@ def pattern_code(b, loc, cache):
     raw = np.int64(0)
     for i in range(8):
         raw |= cache[loc + RING_DR[i] * w + RING_DC[i], STATE_COL] << (3 * i)
+    return _least_ring_code(raw)
+
+
+@nb.njit(cache=True, inline="always")
+def _least_ring_code(raw):
+    """The least of a raw ring code's 8 symmetric images."""
     low = raw & 0xFFF
     high = raw >> 12
     best = raw

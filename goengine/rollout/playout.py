@@ -7,6 +7,11 @@ is the product of its features' entries. Like `goengine.playout.random_playout`,
 applies simple ko only, never plays suicide or fills its own single-point eye, passes only
 when it has no candidate, ends after two consecutive passes or `max_moves` moves, and is scored
 by area.
+
+On boards of INCREMENTAL_FROM_SIZE and up the playout keeps the move weights up to date
+incrementally (`incremental.py`: same weights, same distribution, about twice as fast on
+19x19); on smaller boards, where a move changes a larger share of the board, recomputing every
+candidate's features (`reference_playout`) is as fast.
 """
 
 from __future__ import annotations
@@ -14,10 +19,13 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ..board import play
+from ..board import INFO, SIZE, play
 from ..rng import uniform
 from ..scoring import area_score
 from .features import CACHE_COLS, NUM_SLOTS, candidate_features
+from .incremental import incremental_playout
+
+INCREMENTAL_FROM_SIZE = 13
 
 
 @nb.njit(cache=True, inline="always")
@@ -67,6 +75,19 @@ def policy_playout(b, to_play, passes, last_move, prev_move, max_moves, rng, own
     """Play rollout-policy moves on `b` (mutated) from `to_play`, with `passes` consecutive
     passes already made and `last_move`, `prev_move` the locs of the last two moves (0 pass,
     -1 unknown). Returns (Black's area minus White's area, moves played)."""
+    if b[INFO, SIZE] >= INCREMENTAL_FROM_SIZE:
+        n_locs = b.shape[1]
+        return incremental_playout(b, to_play, passes, last_move, prev_move, max_moves, rng, owner, stack,
+                                   weights, np.zeros((n_locs, CACHE_COLS), np.int64),
+                                   np.zeros((2, n_locs), np.float64), np.zeros(n_locs, np.int64),
+                                   np.empty((4, n_locs), np.int64), np.empty(n_locs, np.int64),
+                                   np.empty(n_locs, np.float64), np.empty(NUM_SLOTS + 11, np.int64))
+    return reference_playout(b, to_play, passes, last_move, prev_move, max_moves, rng, owner, stack, weights)
+
+
+@nb.njit(cache=True)
+def reference_playout(b, to_play, passes, last_move, prev_move, max_moves, rng, owner, stack, weights):
+    """policy_playout recomputing every candidate's features for every move."""
     n_locs = b.shape[1]
     cache = np.zeros((n_locs, CACHE_COLS), np.int64)
     locs = np.empty(n_locs, np.int64)
