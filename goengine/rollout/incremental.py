@@ -11,8 +11,9 @@ chains the move did not touch. The features of the last two moves (response, dis
 last move, distance to the move before) change every move; they are applied while sampling,
 with a few operations per point. The weights and the distribution are those of
 `playout.reference_playout`; only the order of the floating-point products differs, so with the
-same generator both play the same moves but for a rare rounding tie (`benchmarks/rollout_policy.py` reports it). About 2x
-faster on 19x19; no faster on 9x9, where a move changes a larger share of the board.
+same generator both play the same moves but for a rare rounding tie (the benchmark
+`benchmarks/rollout_policy.py` reports it). About 2x faster on 19x19; no faster on 9x9, where
+a move changes a larger share of the board.
 
 Where a point's positional features can change after a move at m (see `features.py` for what
 each feature reads):
