@@ -36,3 +36,19 @@ def randint(state, n):
 def uniform(state):
     """Uniform float in [0, 1)."""
     return np.float64(next_u64(state) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@nb.njit(cache=True)
+def draw_cumulative(cumulative, k, state):
+    """An index in [0, k) drawn in proportion to the weights whose running sums are
+    cumulative[:k] (k >= 1, cumulative[k - 1] > 0)."""
+    u = uniform(state) * cumulative[k - 1]
+    lo = 0
+    hi = k - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if cumulative[mid] > u:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo

@@ -74,6 +74,10 @@ S_PATTERN, S_RESPONSE, S_SAVE, S_CAPTURE, S_SELF_ATARI, S_ATARI, S_DIST_LAST, S_
 CACHE_COLS = 7
 STATE_COL = 6
 OFF_BOARD = 7
+# VIEW[colour - 1, state]: a state kept from Black's view as seen by that colour (own and
+# opponent swap for White). candidate_features keeps states from the mover's view and reads
+# them through VIEW[0], the identity; incremental.py keeps Black's view for both movers.
+VIEW = np.array([[0, 1, 2, 3, 4, 5, 6, 7], [0, 4, 5, 6, 1, 2, 3, 7]], dtype=np.int64)
 
 
 def _symmetries() -> list:
@@ -217,17 +221,17 @@ def _least_ring_code(raw):
 
 
 @nb.njit(cache=True)
-def _diamond_codes(b, last, cache, codes):
+def _diamond_codes(b, last, cache, codes, view):
     """codes[s]: the diamond around `last` (centre state in the low 3 bits, the 12 diamond
-    points above) under symmetry s."""
+    points above) under symmetry s, with the kept states read through `view` (a VIEW row)."""
     n = b[INFO, SIZE]
     w = n + 2
     row = last // w - 1
     col = last % w - 1
-    centre = cache[last, STATE_COL]
+    centre = view[cache[last, STATE_COL]]
     states = np.empty(12, np.int64)
     for i in range(12):
-        states[i] = _state_at(cache, row + DIAMOND_DR[i], col + DIAMOND_DC[i], n, w)
+        states[i] = view[_state_at(cache, row + DIAMOND_DR[i], col + DIAMOND_DC[i], n, w)]
     for s in range(8):
         code = centre
         for i in range(12):
@@ -279,13 +283,13 @@ def _is_candidate(b, loc, color, w, cache):
 
 
 @nb.njit(cache=True, inline="always")
-def _needs_tactics(cache, loc, w):
+def _needs_tactics(cache, loc, w, view):
     """False when no tactical slot can be set: no orthogonal neighbour is an own chain in
     atari or an opponent chain with 1 or 2 liberties, and the move keeps two liberties (two
-    empty neighbours, or an own neighbour chain with 3 or more)."""
+    empty neighbours, or an own neighbour chain with 3 or more). States read through `view`."""
     empties = 0
     for n in (loc - w, loc - 1, loc + 1, loc + w):
-        st = cache[n, STATE_COL]
+        st = view[cache[n, STATE_COL]]
         if st == 1 or st == 4 or st == 5:
             return True
         if st == 0:
@@ -392,7 +396,7 @@ def candidate_features(b, color, last_move, prev_move, cache, locs, feats):
         if b[COLOR, last_move] == EMPTY or b[COLOR, last_move] == WALL:
             has_last = False  # a move that was captured since (or a bad loc): no response
         else:
-            _diamond_codes(b, last_move, cache, codes)
+            _diamond_codes(b, last_move, cache, codes, VIEW[0])
             last_row = last_move // w
             last_col = last_move % w
     k = 0
@@ -426,7 +430,7 @@ def candidate_features(b, color, last_move, prev_move, cache, locs, feats):
             d = ar + ac + max(ar, ac)
             if 2 <= d <= 16:
                 out[S_DIST_PREV] = DIST_PREV + d - 2
-        if _needs_tactics(cache, loc, w):
+        if _needs_tactics(cache, loc, w, VIEW[0]):
             _tactics(b, loc, color, w, cache, out, own, opp, libs)
         edge = min(min(row, col), min(n - 1 - row, n - 1 - col))
         out[S_LINE] = LINE + min(edge, 4)

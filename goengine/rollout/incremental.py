@@ -38,18 +38,19 @@ import numba as nb
 import numpy as np
 
 from ..board import COLOR, EMPTY, EMPTY_LIST, HEAD, INFO, KO_LOC, NEXT, NUM_EMPTY, SIZE, WALL, play
-from ..rng import uniform
+from ..rng import draw_cumulative
 from ..scoring import area_score
-from .features import (CACHE_COLS, DIAMOND_DC, DIAMOND_DR, DIAMOND_PERM, DIST_LAST, DIST_PREV, LINE, NUM_SLOTS,
-                       OFF_BOARD, PATTERN, PATTERN_BITS, RESPONSE, RESPONSE_BITS, RING_DC, RING_DR, S_ATARI,
-                       S_CAPTURE, S_SAVE, S_SELF_ATARI, STATE_COL, _hash, _is_candidate, _least_ring_code,
+from .features import (CACHE_COLS, DIAMOND_DC, DIAMOND_DR, DIST_LAST, DIST_PREV, LINE, NUM_SLOTS, PATTERN,
+                       PATTERN_BITS, RING_DC, RING_DR, S_ATARI, S_CAPTURE, S_SAVE, S_SELF_ATARI, STATE_COL, VIEW,
+                       _diamond_codes, _hash, _is_candidate, _least_ring_code, _needs_tactics, _response_feature,
                        _tactics, chain_liberties, fill_states)
 
 __all__ = ["incremental_playout", "init_weights", "new_scratch", "play_and_update",
            "point_weight", "sample_move"]
 
 
-def new_scratch(num_locs: int) -> tuple:
+@nb.njit(cache=True)
+def new_scratch(num_locs):
     """Work arrays for `incremental_playout` (reusable across playouts of one board size):
     cache, point_weights, mark, lists, locs, cumulative, small."""
     return (np.zeros((num_locs, CACHE_COLS), np.int64),   # liberty and state cache (features.py)
@@ -63,29 +64,7 @@ def new_scratch(num_locs: int) -> tuple:
 
 
 # Point states (features.py) are kept from Black's view in cache[:, STATE_COL] and updated with
-# the stones whose chains a move touches; VIEW[colour - 1, state] is the state from that
-# colour's view (own and opponent swap for White).
-VIEW = np.array([[0, 1, 2, 3, 4, 5, 6, 7], [0, 4, 5, 6, 1, 2, 3, 7]], dtype=np.int64)
-
-
-@nb.njit(cache=True, inline="always")
-def _state(cache, loc, color):
-    return VIEW[color - 1, cache[loc, STATE_COL]]
-
-
-@nb.njit(cache=True, inline="always")
-def _needs_tactics_now(b, loc, color, w, cache):
-    """features._needs_tactics from the kept states."""
-    empties = 0
-    for n in (loc - w, loc - 1, loc + 1, loc + w):
-        st = _state(cache, n, color)
-        if st == 1 or st == 4 or st == 5:
-            return True
-        if st == 0:
-            empties += 1
-        elif st == 3:
-            empties += 2
-    return empties < 2
+# the stones whose chains a move touches; features.VIEW[colour - 1] reads them for a mover.
 
 
 @nb.njit(cache=True)
@@ -99,11 +78,12 @@ def point_weight(b, loc, color, cache, weights, small):
     w = n + 2
     if not _is_candidate(b, loc, color, w, cache):
         return 0.0
+    view = VIEW[color - 1]
     raw = np.int64(0)
     for i in range(8):
-        raw |= _state(cache, loc + RING_DR[i] * w + RING_DC[i], color) << (3 * i)
+        raw |= view[cache[loc + RING_DR[i] * w + RING_DC[i], STATE_COL]] << (3 * i)
     p = weights[PATTERN + _hash(_least_ring_code(raw), PATTERN_BITS)]
-    if _needs_tactics_now(b, loc, color, w, cache):
+    if _needs_tactics(cache, loc, w, view):
         row = small[:NUM_SLOTS]
         row[S_SAVE] = -1
         row[S_CAPTURE] = -1
@@ -133,29 +113,6 @@ def init_weights(b, cache, point_weights, weights, small):
 
 
 @nb.njit(cache=True)
-def _diamond_codes_now(b, last, color, cache, codes):
-    """features._diamond_codes with states computed on demand for `color`."""
-    n = b[INFO, SIZE]
-    w = n + 2
-    row = last // w - 1
-    col = last % w - 1
-    centre = _state(cache, last, color)
-    states = np.empty(12, np.int64)
-    for i in range(12):
-        r = row + DIAMOND_DR[i]
-        c = col + DIAMOND_DC[i]
-        if r < 0 or r >= n or c < 0 or c >= n:
-            states[i] = OFF_BOARD
-        else:
-            states[i] = _state(cache, (r + 1) * w + c + 1, color)
-    for s in range(8):
-        code = centre
-        for i in range(12):
-            code |= states[i] << (3 + 3 * DIAMOND_PERM[s, i])
-        codes[s] = code
-
-
-@nb.njit(cache=True)
 def sample_move(b, color, last_move, prev_move, cache, point_weights, weights, locs, cumulative, rng):
     """Draw a move for `color` from the rollout policy: the positional weights times the
     response and distance factors of the last two moves. Returns 0 (pass) with no candidate."""
@@ -169,7 +126,7 @@ def sample_move(b, color, last_move, prev_move, cache, point_weights, weights, l
     prev_row = prev_move // w if has_prev else 0
     prev_col = prev_move % w if has_prev else 0
     if has_last:
-        _diamond_codes_now(b, last_move, color, cache, codes)
+        _diamond_codes(b, last_move, cache, codes, VIEW[color - 1])
     weights_row = point_weights[color - 1]
     total = 0.0
     k = 0
@@ -188,12 +145,7 @@ def sample_move(b, color, last_move, prev_move, cache, point_weights, weights, l
             if ar + ac <= 2:
                 for slot in range(12):
                     if DIAMOND_DR[slot] == dr and DIAMOND_DC[slot] == dc:
-                        best = np.int64(1) << 62
-                        for s in range(8):
-                            key = codes[s] | (DIAMOND_PERM[s, slot] << 39)
-                            if key < best:
-                                best = key
-                        p *= weights[RESPONSE + _hash(best, RESPONSE_BITS)]
+                        p *= weights[_response_feature(codes, slot)]
             d = ar + ac + max(ar, ac)
             if d <= 16:
                 p *= weights[DIST_LAST + d - 2]
@@ -209,16 +161,7 @@ def sample_move(b, color, last_move, prev_move, cache, point_weights, weights, l
         k += 1
     if k == 0:
         return 0
-    u = uniform(rng) * total
-    lo = 0
-    hi = k - 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if cumulative[mid] > u:
-            hi = mid
-        else:
-            lo = mid + 1
-    return locs[lo]
+    return locs[draw_cumulative(cumulative, k, rng)]
 
 
 @nb.njit(cache=True, inline="always")
@@ -245,6 +188,27 @@ def _add_head(heads, n, h):
             return n
     heads[n] = h
     return n + 1
+
+
+@nb.njit(cache=True)
+def _touched_heads(b, loc, color, w, captured, n_stones, heads):
+    """Heads of the chains next to `loc` (either colour) and of `color`'s chains next to the
+    captured stones: before the move, the chains it will touch; after it, those it touched
+    (the mover's chains next to loc are then one chain, holding loc, counted even when alone).
+    Returns their number."""
+    n = 0
+    if b[COLOR, loc] == color:
+        n = _add_head(heads, n, b[HEAD, loc])
+    for nb_ in (loc - w, loc - 1, loc + 1, loc + w):
+        c = b[COLOR, nb_]
+        if c == 1 or c == 2:
+            n = _add_head(heads, n, b[HEAD, nb_])
+    for j in range(n_stones):
+        s = captured[j]
+        for nb_ in (s - w, s - 1, s + 1, s + w):
+            if b[COLOR, nb_] == color:
+                n = _add_head(heads, n, b[HEAD, nb_])
+    return n
 
 
 @nb.njit(cache=True)
@@ -277,15 +241,7 @@ def play_and_update(b, loc, color, cache, point_weights, weights, mark, lists, s
     # a stone whose state does not change leaves its diagonal neighbours' patterns alone.
     old_state = lists[3]
     if loc != 0:
-        n_heads = 0
-        for nb_ in (loc - w, loc - 1, loc + 1, loc + w):
-            if b[COLOR, nb_] == color or b[COLOR, nb_] == other:
-                n_heads = _add_head(heads, n_heads, b[HEAD, nb_])
-        for j in range(n_stones):
-            c = captured[j]
-            for nb_ in (c - w, c - 1, c + 1, c + w):
-                if b[COLOR, nb_] == color:
-                    n_heads = _add_head(heads, n_heads, b[HEAD, nb_])
+        n_heads = _touched_heads(b, loc, color, w, captured, n_stones, heads)
         for j in range(n_heads):
             h = heads[j]
             state = min(chain_liberties(b, h, cache), 3)
@@ -310,15 +266,7 @@ def play_and_update(b, loc, color, cache, point_weights, weights, mark, lists, s
             count = _mark_around(b, captured[j], w, mark, stamp, dirty, count)
         # Touched chains: the mover's chain at loc, opponent chains next to loc, and the
         # mover's chains next to the captured stones.
-        n_heads = _add_head(heads, 0, b[HEAD, loc])
-        for nb_ in (loc - w, loc - 1, loc + 1, loc + w):
-            if b[COLOR, nb_] == other:
-                n_heads = _add_head(heads, n_heads, b[HEAD, nb_])
-        for j in range(n_stones):
-            s = captured[j]
-            for nb_ in (s - w, s - 1, s + 1, s + w):
-                if b[COLOR, nb_] == color:
-                    n_heads = _add_head(heads, n_heads, b[HEAD, nb_])
+        n_heads = _touched_heads(b, loc, color, w, captured, n_stones, heads)
         # Only these chains' liberties changed: forget their cached counts, keep the others.
         for t in range(n_heads):
             cache[heads[t], 0] = 0

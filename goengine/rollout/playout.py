@@ -20,10 +20,10 @@ import numba as nb
 import numpy as np
 
 from ..board import INFO, SIZE, play
-from ..rng import uniform
+from ..rng import draw_cumulative
 from ..scoring import area_score
 from .features import CACHE_COLS, NUM_SLOTS, candidate_features
-from .incremental import incremental_playout
+from .incremental import incremental_playout, new_scratch
 
 INCREMENTAL_FROM_SIZE = 13
 
@@ -45,16 +45,7 @@ def sample_candidate(feats, k, weights, rng, cumulative):
     for i in range(k):
         total += _score(feats, i, weights)
         cumulative[i] = total
-    u = uniform(rng) * total
-    lo = 0
-    hi = k - 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if cumulative[mid] > u:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
+    return draw_cumulative(cumulative, k, rng)
 
 
 @nb.njit(cache=True)
@@ -76,12 +67,9 @@ def policy_playout(b, to_play, passes, last_move, prev_move, max_moves, rng, own
     passes already made and `last_move`, `prev_move` the locs of the last two moves (0 pass,
     -1 unknown). Returns (Black's area minus White's area, moves played)."""
     if b[INFO, SIZE] >= INCREMENTAL_FROM_SIZE:
-        n_locs = b.shape[1]
+        cache, point_weights, mark, lists, locs, cumulative, small = new_scratch(b.shape[1])
         return incremental_playout(b, to_play, passes, last_move, prev_move, max_moves, rng, owner, stack,
-                                   weights, np.zeros((n_locs, CACHE_COLS), np.int64),
-                                   np.zeros((2, n_locs), np.float64), np.zeros(n_locs, np.int64),
-                                   np.empty((4, n_locs), np.int64), np.empty(n_locs, np.int64),
-                                   np.empty(n_locs, np.float64), np.empty(NUM_SLOTS + 11, np.int64))
+                                   weights, cache, point_weights, mark, lists, locs, cumulative, small)
     return reference_playout(b, to_play, passes, last_move, prev_move, max_moves, rng, owner, stack, weights)
 
 
