@@ -85,6 +85,7 @@ class GameState:
         self.moves: list[Move] = []
         self.consecutive_passes = 0
         self.resigned: Optional[int] = None
+        self.resumed = False  # play went on after two passes (resume)
         # Every event since the start, for undo by replay: ("move", Move), ("setup", {loc: colour})
         # or ("resume", None).
         self._events: list[tuple[str, object]] = []
@@ -208,6 +209,7 @@ class GameState:
         if self.resigned is not None:
             raise IllegalMove("the game is over: a player resigned")
         self.consecutive_passes = 0
+        self.resumed = True
         self._events.append(("resume", None))
 
     def undo(self) -> None:

@@ -256,7 +256,6 @@ class _Match:
         self.result = MatchResult(spec_a.name, spec_b.name, config)
         # Tromp-Taylor counts the board as it stands by definition: nothing to agree on.
         self.agreement = config.dead_stones == "agree" and get_rules(config.rules).name != "tromp-taylor"
-        self.cleanup: set[int] = set()  # slots whose game is in the cleanup phase
         self.sprt = stats.Sprt(config.sprt[0], config.sprt[1], config.alpha, config.beta) if config.sprt else None
         self.openings = load_sgf_openings(config.opening_sgf_dir, config.size) if config.opening_sgf_dir else None
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S")
@@ -337,10 +336,8 @@ class _Match:
     def _start(self, sides: list[Side], slot: int, index: int) -> tuple[int, GameState, int]:
         seed = game_seed(self.config.seed, index)
         game = self._new_game(index)
-        self.cleanup.discard(slot)
         for k, side in enumerate(sides):
             side.start_game(slot, game, seed + k)
-            side.set_cleanup(slot, False)
         return index, game, seed
 
     def _apply(self, sides: list[Side], slot: int, entry: tuple[int, GameState, int], reply) -> bool:
@@ -363,7 +360,7 @@ class _Match:
         dead: frozenset[int] = frozenset()
         if game.consecutive_passes < 2:
             reason = "move limit"
-        elif slot in self.cleanup:
+        elif game.resumed:
             reason = "score after cleanup"
         elif not self.agreement:
             reason = "score"
@@ -372,9 +369,6 @@ class _Match:
             if lists[0] is None or lists[0] != lists[1]:
                 # KGS: no agreement, so the dead stones are captured on the board.
                 game.resume()
-                self.cleanup.add(slot)
-                for side in sides:
-                    side.set_cleanup(slot, True)
                 return False
             dead = lists[0]
             reason = "score, dead stones agreed" if dead else "score"
@@ -396,13 +390,14 @@ class _Match:
         if c.sgf_dir:
             from goengine.sgf import write_sgf
             sgf_path = str(Path(c.sgf_dir) / f"{self.match_id}-{index:04d}.sgf")
-            comment = reason + (f" ({dead_stones} stones)" if dead_stones else "") + "".join(f"; {k} final_score {v}" for k, v in engine_score.items())
+            comment = (reason + (f" ({dead_stones} stones)" if dead_stones else "")
+                       + "".join(f"; {k} final_score {v}" for k, v in engine_score.items()))
             write_sgf(game, sgf_path, black=names[0], white=names[1], result=result, comment=comment,
                       GN=f"{self.match_id} game {index}",
                       DT=datetime.date.today().isoformat())
         game_result = GameResult(index=index, seed=seed, black=names[0], white=names[1], winner=winner,
-                                 result=result, reason=reason, score=score, moves=game.move_number, dead_stones=dead_stones,
-                                 engine_score=engine_score, sgf=sgf_path,
+                                 result=result, reason=reason, score=score, moves=game.move_number,
+                                 dead_stones=dead_stones, engine_score=engine_score, sgf=sgf_path,
                                  move_locs=tuple(m.loc for m in game.moves))
         self.result.games.append(game_result)
         if self.ledger is not None:

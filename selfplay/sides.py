@@ -15,7 +15,7 @@ the moves of a game do not depend on which slot it runs in or on the other games
 The end of a game (KGS's procedure, run by the match): after two passes each side says which
 stones it holds dead (`dead_stones`); an external engine through `final_status_list dead`, an
 internal player by the rollout estimate the GTP engine's own `final_status_list` uses. When they
-differ, play resumes in cleanup (`set_cleanup`): an external engine is asked for
+differ, play resumes (`GameState.resumed`: the cleanup phase): an external engine is asked for
 `kgs-genmove_cleanup` where it has it, a search player may not pass while the estimate still
 sees dead opponent stones, and a policy player captures them.
 """
@@ -90,15 +90,9 @@ class Side:
 
     def __init__(self, name: str):
         self.name = name
-        self.cleaning: set[int] = set()  # slots whose game is in the cleanup phase
 
     def start_game(self, slot: int, game: GameState, seed: int) -> None:
         pass
-
-    def set_cleanup(self, slot: int, on: bool) -> None:
-        """Enter (or, at a new game, leave) the cleanup phase in `slot`: dead stones are now
-        captured on the board, because the players did not agree which they are."""
-        (self.cleaning.add if on else self.cleaning.discard)(slot)
 
     def dead_stones(self, slot: int, game: GameState) -> Optional[frozenset[int]]:
         """The stones (locs) this player holds dead now that two passes ended the game, or None
@@ -182,7 +176,7 @@ class SearchSide(Side):
         allowed: list[Optional[np.ndarray]] = []
         for slot, game in zip(slots, games):
             self.search.set_root(slot, game, reuse=self._sync(slot, game))
-            allowed.append(self._cleanup_moves(game) if slot in self.cleaning else None)
+            allowed.append(self._cleanup_moves(game) if game.resumed else None)
         results = self.search.search(slots, noise=[False] * len(slots), allowed=allowed)
         replies = []
         c = self.config
@@ -190,7 +184,7 @@ class SearchSide(Side):
             self.searched[slot] = len(game.moves)
             temperature = c.temperature if game.move_number < c.temperature_moves else 0.0
             action = choose_action(result, temperature, self.rngs[slot], c.use_lcb, c.lcb_min_visit_fraction)
-            if slot in self.cleaning:
+            if game.resumed:
                 replies.append(Reply(loc_of_action(action, game.size)))  # no resigning in cleanup
                 continue
             if self.settings.allow_resign and result.root_value < c.resign_threshold:
@@ -203,7 +197,6 @@ class SearchSide(Side):
             else:
                 replies.append(Reply(loc_of_action(action, game.size)))
         return replies
-
 
     @staticmethod
     def _cleanup_moves(game: GameState) -> Optional[np.ndarray]:
@@ -231,7 +224,7 @@ class PolicySide(Side):
         replies = []
         for i, (slot, game) in enumerate(zip(slots, games)):
             mask = game.legal_mask()
-            if slot in self.cleaning:
+            if game.resumed:
                 mask = _capturing_moves(game, mask)
             replies.append(Reply(loc_of_action(int(np.argmax(masked_policy(logits[i], mask))), game.size)))
         return replies
@@ -351,7 +344,7 @@ class GtpSide(Side):
         timeout = self.settings.move_timeout
         try:
             self._sync(client, slot, game)
-            if slot in self.cleaning and self._has_cleanup(client):
+            if game.resumed and self._has_cleanup(client):
                 text = client.genmove_cleanup(colour_name(game.to_play), timeout=timeout)
             else:
                 text = client.genmove(colour_name(game.to_play), timeout=timeout)

@@ -62,6 +62,15 @@ def _position() -> GameState:
     return game  # Black to move, White's A3 dead inside Black's area
 
 
+def _resumed_position() -> GameState:
+    """_position after two passes and a resume: the cleanup phase, Black to move."""
+    game = _position()
+    game.play(PASS_LOC)
+    game.play(PASS_LOC)
+    game.resume()
+    return game
+
+
 def test_dead_stones_both_sides_name_come_off_the_board(tmp_path):
     black, white = Scripted("b", BLACK_MOVES, dead=["A3"]), Scripted("w", WHITE_MOVES, dead=["A3"])
     game = _play(black, white, rules="chinese", sgf_dir=str(tmp_path))
@@ -132,13 +141,11 @@ def test_policy_and_search_sides_do_not_pass_in_cleanup():
     policy = PolicySide("p", _PassingEvaluator())
     search = SearchSide("s", None, SearchConfig(num_simulations=16), settings, num_slots=1)
     for side in (policy, search):
-        game = _position()
+        game = _resumed_position()
         side.start_game(0, game, seed=1)
-        side.set_cleanup(0, True)
         reply = side.begin([0], [game])()[0]
         assert not reply.resign and reply.loc != PASS_LOC
     # Out of cleanup the same policy passes: the restriction above is what stopped it.
-    policy.set_cleanup(0, False)
     assert policy.begin([0], [_position()])()[0].loc == PASS_LOC
 
 
@@ -168,7 +175,6 @@ def test_gnu_go_names_its_dead_stones_and_cleans_up():
         game.play(PASS_LOC)  # Black
         game.play(PASS_LOC)  # White
         game.resume()
-        side.set_cleanup(0, True)
         reply = side.begin([0], [game])()[0]
         assert reply.forfeit is None and reply.loc in {loc_of_vertex(v, 5) for v in ("A2", "A4", "B3")}
     finally:
@@ -184,6 +190,5 @@ def test_a_search_side_reusing_its_tree_plays_on_after_a_resume():
     game.play(PASS_LOC)
     game.play(PASS_LOC)
     game.resume()
-    side.set_cleanup(0, True)
     reply = side.begin([0], [game])()[0]  # the tree is walked through both passes, or rebuilt
     assert reply.loc != PASS_LOC and game.is_legal(reply.loc)
