@@ -9,7 +9,9 @@ from .blocks import (ConvBlock, GlobalPoolingBias, GlobalPoolingResidualBlock, R
 from .checkpoint import (FORMAT_VERSION, CheckpointError, checkpoint_paths, load_checkpoint,
                          make_model_id, read_checkpoint_meta, save_checkpoint)
 from .config import KINDS, NetConfig
-from .evaluator import SYMMETRY_MODES, EvalOutput, TorchEvaluator
+from .backends import BACKENDS, BackendError, load_evaluator, resolve_backend
+from .evaluator import TorchEvaluator
+from .network_evaluator import SYMMETRY_MODES, EvalOutput, NetworkEvaluator
 from .heads import OwnershipHead, PolicyHead, ScoreHead, ValueHead
 from .networks import NETWORK_CLASSES, NetOutput, PolicyNet, PolicyValueNet, ValueNet, build_network
 from .rollout_policy import RolloutPolicy
@@ -19,7 +21,8 @@ __all__ = [
     "FORMAT_VERSION", "CheckpointError", "checkpoint_paths", "load_checkpoint", "make_model_id",
     "read_checkpoint_meta", "save_checkpoint",
     "KINDS", "NetConfig",
-    "SYMMETRY_MODES", "EvalOutput", "TorchEvaluator", "physical_cores",
+    "BACKENDS", "BackendError", "load_evaluator", "resolve_backend",
+    "SYMMETRY_MODES", "EvalOutput", "NetworkEvaluator", "TorchEvaluator", "physical_cores",
     "OwnershipHead", "PolicyHead", "ScoreHead", "ValueHead",
     "NETWORK_CLASSES", "NetOutput", "PolicyNet", "PolicyValueNet", "ValueNet", "build_network",
     "RolloutPolicy",

@@ -1,81 +1,53 @@
-"""`TorchEvaluator`: a network behind the numpy `Evaluator` interface (`goengine.evaluator`).
+"""`TorchEvaluator`: a network run by torch behind the numpy `Evaluator` interface (symmetry
+modes, chunking and output shapes in `network_evaluator.py`). Training uses it, CUDA uses it,
+and it is the fallback where no faster CPU runtime is installed (`backends.py`).
 
 Input features uint8 [B, C, N, N] (C = config.in_planes) are copied to the device and converted
-to float there; outputs come back as float32 numpy arrays: policy_logits [B, N*N + 1] and
-value [B] (tanh, side to move), plus ownership [B, N*N] and score [B] from
-`evaluate_outputs` when the network has those heads. A policy-only network answers value 0; a
-value-only network answers zero logits (a uniform policy).
-
-Symmetry modes:
-- "none": the position as given.
-- "random": each position is evaluated under one of the 8 board symmetries, drawn from the
-  evaluator's own seeded generator, and the policy (and ownership) is mapped back.
-- "average": all 8 symmetries are evaluated (8x the work) and averaged. Policy logits are
-  averaged after mapping back, which is a geometric mean of the 8 policies (renormalised by
-  the softmax), not the arithmetic mean of probabilities; value, ownership and score are
-  plain means. The result is invariant under symmetries of the input position.
-
-Inference runs in torch.inference_mode with the model in eval mode. bf16 autocast is on by
-default on CUDA only; bf16=True turns it on for the CPU as well, which on CPUs with AVX-512 BF16
-(AMD Zen 4 here) ran b6c64 9x9 forward passes 1.4-2.3x faster than float32, with logits that
-differ in the second or third significant digit.
+to float there. Inference runs in torch.inference_mode with the model in eval mode. bf16
+autocast is on by default on CUDA only; bf16=True turns it on for the CPU as well, which on CPUs
+with AVX-512 BF16 (AMD Zen 4 here) ran b6c64 9x9 forward passes 1.4-2.3x faster than float32,
+with logits that differ in the second or third significant digit.
 """
 
 from __future__ import annotations
 
 import os
 from contextlib import nullcontext
-from typing import NamedTuple, Optional
 
 import numpy as np
 import torch
 from torch import nn
 
-from ..evaluator import check_features
-from ..symmetry import NUM_SYMMETRIES, apply_features, invert_points, invert_policy
 from .checkpoint import load_checkpoint
 from .config import NetConfig
+from .network_evaluator import SYMMETRY_MODES, EvalOutput, NetworkEvaluator, complete_output
 from .runtime import physical_cores
 
-SYMMETRY_MODES = ("none", "random", "average")
+__all__ = ["SYMMETRY_MODES", "EvalOutput", "TorchEvaluator"]
 
 
-class EvalOutput(NamedTuple):
-    policy_logits: np.ndarray  # float32 [B, N*N + 1]
-    value: np.ndarray  # float32 [B]
-    ownership: Optional[np.ndarray] = None  # float32 [B, N*N]
-    score: Optional[np.ndarray] = None  # float32 [B]
-
-
-class TorchEvaluator:
+class TorchEvaluator(NetworkEvaluator):
     """Evaluator protocol over a torch network.
 
-    `board_size` is the size the network was trained on (None for a multi-size network), so
-    a mismatched position raises; pass any_size=True to accept every size. The model is moved
-    to `device` in place and put in eval mode. On the CPU,
+    The model is moved to `device` in place and put in eval mode. On the CPU,
     torch.set_num_threads(threads or physical cores) is applied (a process-wide setting):
     several worker processes on one machine should each pass threads=1, or split the cores.
     bf16: None autocasts to bf16 on CUDA only; True or False force it on or off anywhere."""
+
+    backend = "torch"
 
     def __init__(self, model: nn.Module, config: NetConfig, device: str | torch.device = "cpu",
                  symmetry: str = "none", batch_size: int | None = None,
                  threads: int | None = None, *, seed: int = 0, bf16: bool | None = None,
                  any_size: bool = False):
-        if symmetry not in SYMMETRY_MODES:
-            raise ValueError(f"symmetry must be one of {SYMMETRY_MODES}, got {symmetry!r}")
-        if batch_size is not None and batch_size < 1:
-            raise ValueError(f"batch_size must be positive, got {batch_size}")
+        super().__init__(config, symmetry=symmetry, batch_size=batch_size, seed=seed,
+                         any_size=any_size)
         self.device = torch.device(device)
-        self.config = config
-        self.feature_set = config.feature_set
-        self.board_size = None if any_size else config.board_size
-        self.symmetry = symmetry
-        self.batch_size = batch_size
         self.model = model.to(self.device).eval()
-        self._rng = np.random.default_rng(seed)
         self._autocast = self.device.type == "cuda" if bf16 is None else bf16
+        self.threads = threads or physical_cores()
         if threads is not None or self.device.type == "cpu":
-            torch.set_num_threads(threads or physical_cores())
+            torch.set_num_threads(self.threads)
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike, *, expect_feature_set: str | None = None,
@@ -85,82 +57,19 @@ class TorchEvaluator:
                                            expect_in_planes=expect_in_planes, device=device)
         return cls(model, config, device=device, **kwargs)
 
-    def evaluate(self, features_bchw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        out = self.evaluate_outputs(features_bchw)
-        return out.policy_logits, out.value
+    @property
+    def description(self) -> str:
+        where = str(self.device) if self.device.type != "cpu" else f"cpu, {self.threads} threads"
+        return f"torch ({where}, {'bf16' if self._autocast else 'fp32'})"
 
-    def evaluate_outputs(self, features_bchw: np.ndarray) -> EvalOutput:
-        size = check_features(features_bchw, self.board_size, self.config.in_planes)
-        if features_bchw.shape[0] == 0:
-            return self._empty(size)
-        if self.symmetry == "none":
-            return self._run(features_bchw, size)
-        if self.symmetry == "random":
-            return self._run_random(features_bchw, size)
-        return self._run_average(features_bchw, size)
-
-    def _run_random(self, features: np.ndarray, size: int) -> EvalOutput:
-        ks = self._rng.integers(0, NUM_SYMMETRIES, size=features.shape[0])
-        transformed = np.empty_like(features)
-        for k in np.unique(ks):
-            transformed[ks == k] = apply_features(features[ks == k], int(k))
-        out = self._run(transformed, size)
-        policy, ownership = out.policy_logits, out.ownership
-        for k in np.unique(ks):
-            rows = ks == k
-            policy[rows] = invert_policy(policy[rows], int(k), size)
-            if ownership is not None:
-                ownership[rows] = invert_points(ownership[rows], int(k), size)
-        return out
-
-    def _run_average(self, features: np.ndarray, size: int) -> EvalOutput:
-        batch = features.shape[0]
-        stacked = np.concatenate([apply_features(features, k) for k in range(NUM_SYMMETRIES)])
-        out = self._run(stacked, size)
-        policy = out.policy_logits.reshape(NUM_SYMMETRIES, batch, -1)
-        policy = np.mean([invert_policy(policy[k], k, size) for k in range(NUM_SYMMETRIES)],
-                         axis=0, dtype=np.float32)
-        ownership = None
-        if out.ownership is not None:
-            owned = out.ownership.reshape(NUM_SYMMETRIES, batch, -1)
-            ownership = np.mean([invert_points(owned[k], k, size) for k in range(NUM_SYMMETRIES)],
-                                axis=0, dtype=np.float32)
-        score = None
-        if out.score is not None:
-            score = out.score.reshape(NUM_SYMMETRIES, batch).mean(axis=0, dtype=np.float32)
-        value = out.value.reshape(NUM_SYMMETRIES, batch).mean(axis=0, dtype=np.float32)
-        return EvalOutput(policy, value, ownership, score)
-
-    def _run(self, features: np.ndarray, size: int) -> EvalOutput:
-        """The network on every position as given, in chunks of batch_size."""
-        batch = features.shape[0]
-        chunk = self.batch_size or batch
-        parts: list[EvalOutput] = []
+    def _forward(self, features: np.ndarray, size: int) -> EvalOutput:
         autocast = (torch.autocast(self.device.type, dtype=torch.bfloat16) if self._autocast
                     else nullcontext())
         with torch.inference_mode(), autocast:
-            for start in range(0, batch, chunk):
-                x = torch.from_numpy(np.ascontiguousarray(features[start:start + chunk]))
-                parts.append(self._to_numpy(self.model(x.to(self.device).float()), size))
-        if len(parts) == 1:
-            return parts[0]
-        return EvalOutput(*[None if parts[0][i] is None else np.concatenate([p[i] for p in parts])
-                            for i in range(len(EvalOutput._fields))])
+            out = self.model(torch.from_numpy(features).to(self.device).float())
 
-    @staticmethod
-    def _to_numpy(out, size: int) -> EvalOutput:
         def convert(t: torch.Tensor | None) -> np.ndarray | None:
             return None if t is None else t.float().cpu().numpy()
 
-        policy, value = convert(out.policy_logits), convert(out.value)
-        batch = (policy if policy is not None else value).shape[0]
-        if policy is None:
-            policy = np.zeros((batch, size * size + 1), dtype=np.float32)
-        if value is None:
-            value = np.zeros(batch, dtype=np.float32)
-        return EvalOutput(policy, value, convert(out.ownership), convert(out.score))
-
-    def _empty(self, size: int) -> EvalOutput:
-        return EvalOutput(np.zeros((0, size * size + 1), np.float32), np.zeros(0, np.float32),
-                          np.zeros((0, size * size), np.float32) if self.config.ownership else None,
-                          np.zeros(0, np.float32) if self.config.score else None)
+        return complete_output(convert(out.policy_logits), convert(out.value),
+                               convert(out.ownership), convert(out.score), size)
