@@ -22,15 +22,18 @@ DEFAULT_LAMBDA = 0.5
 
 
 def load_alphago_evaluator(sl_model: str | os.PathLike, value_model: Optional[str | os.PathLike] = None,
-                           threads: Optional[int] = None, device: str = "cpu"):
-    """The SL policy network alone, or combined with the value network."""
-    from .nn import TorchEvaluator
+                           threads: Optional[int] = None, device: str = "cpu", backend: str = "auto",
+                           precision: Optional[str] = None, log=None):
+    """The SL policy network alone, or combined with the value network, on the runtime
+    `backend` names (goengine.nn.backends)."""
+    from .nn import load_evaluator
 
-    policy = TorchEvaluator.from_checkpoint(sl_model, any_size=True, threads=threads, device=device)
+    options = dict(any_size=True, threads=threads, device=device, backend=backend, precision=precision,
+                   log=log)
+    policy = load_evaluator(sl_model, **options)
     if value_model is None:
         return policy
-    value = TorchEvaluator.from_checkpoint(value_model, any_size=True, threads=threads, device=device)
-    return CombinedEvaluator(policy, value)
+    return CombinedEvaluator(policy, load_evaluator(value_model, **options))
 
 
 def load_rollout_weights(rollout_model: Optional[str | os.PathLike]) -> Optional[np.ndarray]:

@@ -38,6 +38,7 @@ import datetime
 import math
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -81,6 +82,9 @@ class MatchConfig:
     resign_consecutive: int = 2
     engine_score: bool = True                 # ask external engines for final_score
     device: str = "cpu"
+    backend: str = "auto"                     # runtime of networks: auto, torch, openvino, onnxruntime
+    precision: Optional[str] = None           # None: the runtime's exact default; "fp32" or "bf16"
+    announce_backend: bool = True             # say on stderr which runtime each network runs on
     dead_stones: str = "agree"                # "agree" (KGS: agreement, else cleanup) or "as-is"
 
     def __post_init__(self) -> None:
@@ -246,6 +250,11 @@ def load_sgf_openings(folder: str | os.PathLike, size: int) -> list[list[Move]]:
     return openings
 
 
+def log_backend(message: str) -> None:
+    """Which runtime a network player runs on, said once per player on stderr."""
+    print(message, file=sys.stderr, flush=True)
+
+
 class _Match:
     """The state of one running match (see play_match)."""
 
@@ -267,7 +276,9 @@ class _Match:
                                      allow_resign=config.allow_resign,
                                      resign_consecutive=config.resign_consecutive,
                                      move_timeout=config.move_timeout, setup_timeout=config.setup_timeout,
-                                     engine_score=config.engine_score, device=config.device)
+                                     engine_score=config.engine_score, device=config.device,
+                                     backend=config.backend, precision=config.precision,
+                                     log=log_backend if config.announce_backend else None)
 
     def _new_game(self, index: int) -> GameState:
         c = self.config

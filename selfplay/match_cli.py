@@ -68,6 +68,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-moves", type=int, default=None, help="move limit per game (default 3 N^2)")
     parser.add_argument("--no-resign", action="store_true", help="internal players never resign")
     parser.add_argument("--device", default="cpu", help="torch device for networks (default cpu)")
+    parser.add_argument("--backend", default="auto", choices=("auto", "torch", "openvino", "onnxruntime"),
+                        help="runtime of the networks: auto (openvino on a CPU when installed, torch on a "
+                             "GPU or otherwise; the default), torch, openvino or onnxruntime")
+    parser.add_argument("--precision", default=None, choices=("fp32", "bf16"),
+                        help="network arithmetic: fp32 (exact; the default on a CPU) or bf16 (faster on "
+                             "CPUs with bf16 instructions; torch and openvino)")
     parser.add_argument("--dead-stones", choices=("agree", "as-is"), default="agree",
                         help="at two passes: 'agree' (KGS: the players name the dead stones, and play "
                              "resumes to capture them when they disagree; the default) or 'as-is' (every "
@@ -93,7 +99,9 @@ def run(args: argparse.Namespace) -> int:
                              visits=args.visits, seed=args.seed, sgf_dir=args.sgf_dir, sprt=args.sprt,
                              alpha=args.alpha, beta=args.beta, move_timeout=args.timeout,
                              parallel=args.parallel, max_moves=args.max_moves,
-                             allow_resign=not args.no_resign, device=args.device, dead_stones=args.dead_stones,
+                             allow_resign=not args.no_resign, device=args.device, backend=args.backend,
+                             precision=args.precision,
+                             dead_stones=args.dead_stones,
                              **_openings(args.openings))
     except (PlayerSpecError, ValueError) as e:
         print(f"goengine match: {e}", file=sys.stderr)

@@ -93,12 +93,14 @@ class PlayerSpec:
     def external(self) -> bool:
         return self.kind == "gtp"
 
-    def load_evaluator(self, device: str = "cpu") -> Optional[Evaluator]:
-        """The network to play with (loaded from the checkpoint on first need), or None."""
+    def load_evaluator(self, device: str = "cpu", backend: str = "auto", precision: Optional[str] = None,
+                       log=None) -> Optional[Evaluator]:
+        """The network to play with (loaded from the checkpoint on first need, on the runtime
+        `backend` names: goengine.nn.backends), or None."""
         if self.evaluator is not None or self.checkpoint is None:
             return self.evaluator
-        from goengine.nn import TorchEvaluator  # torch only when a network actually plays
-        return TorchEvaluator.from_checkpoint(self.checkpoint, device=device)
+        from goengine.nn import load_evaluator  # torch only when a network actually plays
+        return load_evaluator(self.checkpoint, backend=backend, device=device, precision=precision, log=log)
 
 
 # --- constructors for callers that already hold objects ------------------------------------------

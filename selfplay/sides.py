@@ -67,6 +67,9 @@ class SideSettings:
     quit_grace: float = 1.0
     engine_score: bool = True
     device: str = "cpu"
+    backend: str = "auto"           # the runtime of networks (goengine.nn.backends)
+    precision: Optional[str] = None  # None: the runtime's exact default; "fp32" or "bf16"
+    log: Optional[Callable[[str], None]] = None  # hears which runtime a network runs on
 
 
 # Random playouts per estimate of which stones are dead (as the GTP engine's default).
@@ -421,7 +424,7 @@ def make_side(spec: PlayerSpec, settings: SideSettings, num_slots: int) -> Side:
         search = search.with_(num_simulations=spec.visits)
     if spec.kind == "rollout":
         return SearchSide(spec.name, None, search, settings, num_slots)
-    evaluator = spec.load_evaluator(settings.device)
+    evaluator = spec.load_evaluator(settings.device, settings.backend, settings.precision, log=settings.log)
     if evaluator.board_size is not None and evaluator.board_size != settings.size:
         raise ValueError(f"{spec.name} plays {evaluator.board_size}x{evaluator.board_size}, "
                          f"the match is {settings.size}x{settings.size}")

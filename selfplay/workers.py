@@ -43,6 +43,8 @@ class WorkerJob:
     games_per_chunk: int
     threads: int = 1
     inference: Optional[dict] = None  # connection details of an inference server
+    backend: str = "auto"           # network runtime on the CPU (goengine.nn.backends)
+    precision: Optional[str] = None  # None: the runtime's exact default; "fp32" or "bf16"
 
 
 @dataclass
@@ -67,6 +69,13 @@ class SelfPlayStats:
         return self.false_resignations / self.would_resign if self.would_resign else 0.0
 
 
+def worker_threads(workers: int, cores: Optional[int] = None) -> int:
+    """Network threads per worker so that W workers on C cores never oversubscribe them: the
+    cores split evenly (one each when W = C), at least one."""
+    cores = cores or os.cpu_count() or 1
+    return max(1, cores // max(1, workers))
+
+
 def _build_evaluator(job: WorkerJob):
     import goengine.nn  # noqa: F401  (sets OpenMP's spin policy before torch loads)
     import torch
@@ -78,8 +87,9 @@ def _build_evaluator(job: WorkerJob):
     if job.model_path is None:
         from goengine.evaluator import UniformEvaluator
         return UniformEvaluator(job.config.board_size, "agz")
-    from goengine.nn import TorchEvaluator
-    return TorchEvaluator.from_checkpoint(job.model_path, device="cpu", threads=job.threads)
+    from goengine.nn import load_evaluator
+    return load_evaluator(job.model_path, backend=job.backend, device="cpu", threads=job.threads,
+                          precision=job.precision)
 
 
 def _write_sgf(record: GameRecord, path: Path) -> None:
@@ -163,7 +173,8 @@ def run_selfplay(*, config: SelfPlayConfig, num_games: int, model_path: Optional
                  progress: Optional[Callable[[SelfPlayStats], None]] = None,
                  inference: Optional[Callable[[int], dict]] = None, in_process: bool = False,
                  should_stop: Optional[Callable[[], bool]] = None,
-                 on_moves: Optional[Callable[[SelfPlayStats], None]] = None) -> SelfPlayStats:
+                 on_moves: Optional[Callable[[SelfPlayStats], None]] = None,
+                 backend: str = "auto", precision: Optional[str] = None) -> SelfPlayStats:
     """Play `num_games` games across worker processes and return the statistics. Records go to
     `records_dir` as chunks named `{chunk_prefix}-...npz`. `inference(worker_id)`, when given,
     returns the connection of that worker to an inference server (inference.py). When
@@ -190,8 +201,9 @@ def run_selfplay(*, config: SelfPlayConfig, num_games: int, model_path: Optional
                          model_path=model_path, model_id=model_id, records_dir=str(records_dir),
                          sgf_dir=None if sgf_dir is None else str(sgf_dir), chunk_prefix=chunk_prefix,
                          games_per_chunk=games_per_chunk,
-                         threads=1 if workers > 1 else max(1, os.cpu_count() or 1),
-                         inference=inference(w) if inference is not None else None)
+                         threads=worker_threads(workers),
+                         inference=inference(w) if inference is not None else None, backend=backend,
+                         precision=precision)
 
     if in_process:
         messages = queue.Queue()

@@ -31,6 +31,8 @@ class RunSection:
     generations: int = 0          # 0: run until stopped
     seed: int = 0
     device: str = "auto"          # auto: cuda when available, else cpu
+    backend: str = "auto"         # network runtime: auto | torch | openvino | onnxruntime
+    precision: str = "auto"       # auto (the runtime's exact default) | fp32 | bf16
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,10 @@ class SelfPlaySection:
     resign_consecutive: int = 3
     playthrough_fraction: float = 0.1
     allow_resign: bool = True
+    # Recalibrate resign_threshold after each generation from the played-out games so that at
+    # most resign_false_target of would-be resignations are wrong (training/resign.py).
+    resign_calibration: bool = True
+    resign_false_target: float = 0.05
     games_per_chunk: int = 16
     inference_server: str = "auto"  # auto: a shared GPU inference process when CUDA is used
     pass_rule: str = "end"        # "end": pass only when nothing but own-eye fills is left; "any"
@@ -132,6 +138,10 @@ class RunConfig:
 
     def validate(self) -> None:
         r, s, t, g = self.run, self.selfplay, self.training, self.gating
+        if r.backend not in ("auto", "torch", "openvino", "onnxruntime"):
+            raise ValueError("run.backend must be auto, torch, openvino or onnxruntime")
+        if r.precision not in ("auto", "fp32", "bf16"):
+            raise ValueError("run.precision must be auto, fp32 or bf16")
         if not 2 <= r.board_size <= 25:
             raise ValueError("run.board_size must be 2..25")
         if s.games_per_generation < 1 or s.parallel_games < 1 or s.simulations < 1:

@@ -12,7 +12,7 @@ from .rundir import RunDir
 
 
 def gate(run_dir: RunDir, config: RunConfig, *, best: str, candidate: str, generation: int, device: str,
-         progress: bool = True, log: Callable[[str], None] = print) -> dict:
+         backend: str = "auto", precision=None, progress: bool = True, log: Callable[[str], None] = print) -> dict:
     g = config.gating
     if g.mode == "always" or best == candidate:
         return {"promoted": True, "gate_wins": 0, "gate_losses": 0, "gate_draws": 0}
@@ -27,7 +27,8 @@ def gate(run_dir: RunDir, config: RunConfig, *, best: str, candidate: str, gener
     match_config = MatchConfig(games=g.games, size=r.board_size, komi=r.komi, rules=r.rules, visits=g.simulations,
                                seed=r.seed * 1000 + generation, sgf_dir=str(run_dir.root / "sgf" / f"gate{generation:06d}"),
                                sprt=(g.sprt_elo0, g.sprt_elo1) if g.mode == "sprt" else None,
-                               parallel=g.parallel_games, search=search, device=device, allow_resign=g.allow_resign,
+                               parallel=g.parallel_games, search=search, device=device, backend=backend, precision=precision,
+                               announce_backend=False, allow_resign=g.allow_resign,
                                max_moves=r.max_moves or 2 * r.board_size ** 2)
     bar = tqdm(total=g.games, desc=f"gen {generation} gate", unit="game", leave=False, dynamic_ncols=True,
                disable=not progress)

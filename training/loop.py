@@ -94,6 +94,7 @@ class TrainingLoop:
             self._save(state)
             self.log(f"generation 0: initial network {model_id}")
         target = generations if generations else self.config.run.generations
+        self.log(self._runtime_line())
         previous = signal.signal(signal.SIGINT, self.request_stop) if _main_thread() else None
         try:
             while not self._stop and (not target or state["generation"] < target or state["phase"] != "done"):
@@ -117,8 +118,10 @@ class TrainingLoop:
         phase = state["phase"]
         current = dict(state.get("current") or {"generation": g})
         if phase == "selfplay":
-            current.update(self._selfplay(g, state["best"]))
-            state = dict(state, phase="train", current=current)
+            threshold = state.get("resign_threshold", self.config.selfplay.resign_threshold)
+            current.update(self._selfplay(g, state["best"], threshold))
+            threshold = self._calibrate_resignation(g, threshold, current)
+            state = dict(state, phase="train", current=current, resign_threshold=threshold)
         elif phase == "train":
             current.update(self._train(g, state))
             state = dict(state, phase="gate", latest=current["candidate"], current=current)
@@ -136,7 +139,31 @@ class TrainingLoop:
 
     # --- phases ------------------------------------------------------------------------------
 
-    def _selfplay_config(self):
+    def _calibrate_resignation(self, g: int, threshold: float, current: dict) -> float:
+        """The threshold for the next generation, from the played-out games of the last few."""
+        s = self.config.selfplay
+        if not (s.resign_calibration and s.allow_resign):
+            return threshold
+        from selfplay.records import read_chunk
+
+        from .resign import PlayedOut, calibrate
+
+        games = [PlayedOut(np.asarray(r.root_values, np.float32), 1, r.winner)
+                 for k in range(max(1, g - 2), g + 1) for p in self.dir.generation_chunks(k)
+                 for r in read_chunk(p) if r.playthrough and not r.setup]
+        c = self.config.run
+        result = calibrate(games, threshold, s.resign_consecutive, c.board_size ** 2 // 4,
+                           target=s.resign_false_target)
+        current.update(resign_threshold=threshold, next_resign_threshold=result.threshold,
+                       calibrated_false_rate=result.false_rate)
+        if result.changed and result.threshold != threshold:
+            self.log(f"gen {g}: resign threshold {threshold:+.3f} -> {result.threshold:+.3f} "
+                     f"({100 * result.false_rate:.1f}% false among {result.resignations} would-be "
+                     f"resignations in {result.games} played-out games)")
+        self._scalar("selfplay/resign_threshold", result.threshold, g)
+        return result.threshold
+
+    def _selfplay_config(self, resign_threshold: Optional[float] = None):
         from goengine.search import SearchConfig
         from selfplay.runner import SelfPlayConfig
 
@@ -148,11 +175,12 @@ class TrainingLoop:
         return SelfPlayConfig(board_size=c.board_size, komi=c.komi, rules=c.rules, max_moves=c.max_moves or None,
                               parallel_games=s.parallel_games, search=search, full_search_prob=s.full_search_prob,
                               cheap_simulations=s.cheap_simulations, temperature=s.temperature,
-                              temperature_moves=s.temperature_moves, resign_threshold=s.resign_threshold,
+                              temperature_moves=s.temperature_moves,
+                              resign_threshold=s.resign_threshold if resign_threshold is None else resign_threshold,
                               resign_consecutive=s.resign_consecutive, playthrough_fraction=s.playthrough_fraction,
                               allow_resign=s.allow_resign, pass_rule=s.pass_rule)
 
-    def _selfplay(self, g: int, best: str) -> dict:
+    def _selfplay(self, g: int, best: str, resign_threshold: Optional[float] = None) -> dict:
         from selfplay.records import read_chunk
         from selfplay.workers import run_selfplay
 
@@ -176,11 +204,12 @@ class TrainingLoop:
 
         seed = int(np.random.SeedSequence([self.config.run.seed, g]).generate_state(1)[0])
         model_path = str(self.dir.model_stem(best))
-        kwargs = dict(config=self._selfplay_config(), num_games=need, model_path=model_path, model_id=best,
+        kwargs = dict(config=self._selfplay_config(resign_threshold), num_games=need, model_path=model_path, model_id=best,
                       records_dir=self.dir.records, sgf_dir=self.dir.sgf(g), chunk_prefix=self.dir.chunk_prefix(g),
                       seed=seed, workers=self.workers, games_per_chunk=s.games_per_chunk,
                       progress=progress if self.progress else None, in_process=self.in_process_selfplay,
-                      should_stop=lambda: self._stop, on_moves=show_rates if self.progress else None)
+                      should_stop=lambda: self._stop, on_moves=show_rates if self.progress else None,
+                      backend=self.config.run.backend, precision=self._precision())
         if self._use_inference_server() and need > 0:
             from selfplay.inference import InferenceServer
 
@@ -206,6 +235,21 @@ class TrainingLoop:
         return {"games": games, "positions": stats.positions, "selfplay_seconds": stats.seconds,
                 "false_resign_rate": stats.false_positive_rate if stats.would_resign else None}
 
+    def _precision(self):
+        return None if self.config.run.precision == "auto" else self.config.run.precision
+
+    def _runtime_line(self) -> str:
+        """Where the networks run, said once at the start of a run."""
+        from goengine.nn import resolve_backend
+        from selfplay.workers import worker_threads
+
+        if self._use_inference_server():
+            return f"network runtime: torch on {self.device} (one inference process for the self-play workers)"
+        backend, device = resolve_backend(self.config.run.backend, self.device)
+        workers = 1 if self.in_process_selfplay else (self.workers or max(1, os.cpu_count() or 1))
+        return (f"network runtime: {backend} on {device} ({self._precision() or 'exact'}); self-play "
+                f"{workers} worker(s) x {worker_threads(workers)} thread(s)")
+
     def _use_inference_server(self) -> bool:
         mode = self.config.selfplay.inference_server
         if mode == "auto":
@@ -225,6 +269,7 @@ class TrainingLoop:
         from .gating import gate
 
         return gate(self.dir, self.config, best=best, candidate=candidate, generation=g, device=self.device,
+                    backend=self.config.run.backend, precision=self._precision(),
                     progress=self.progress, log=self.log)
 
     # --- reporting ---------------------------------------------------------------------------

@@ -50,6 +50,8 @@ class EngineOptions:
     size: int = 19
     resign_threshold: float = 0.05
     threads: Optional[int] = None
+    backend: str = "auto"  # runtime of the network: goengine.nn.backends
+    precision: Optional[str] = None  # None: the runtime's exact default (fp32 on a CPU); "bf16"
     seed: int = 0
     ownership_playouts: int = 400
     tree_edges: int = 8_000_000  # room of the search tree (12 bytes an edge)
@@ -71,10 +73,12 @@ def _load_evaluator(options: EngineOptions):
     if options.value_model is not None:
         from ..alphago_player import load_alphago_evaluator
 
-        return load_alphago_evaluator(options.model, options.value_model, threads=options.threads)
-    from ..nn import TorchEvaluator  # torch only when a network is asked for
+        return load_alphago_evaluator(options.model, options.value_model, threads=options.threads,
+                                      backend=options.backend, precision=options.precision, log=log.info)
+    from ..nn import load_evaluator  # torch only when a network is asked for
 
-    return TorchEvaluator.from_checkpoint(options.model, any_size=True, threads=options.threads)
+    return load_evaluator(options.model, any_size=True, threads=options.threads,
+                          backend=options.backend, precision=options.precision, log=log.info)
 
 
 class Engine:
