@@ -4,6 +4,15 @@ forward + backward + optimizer step; with --evaluator, positions/s through Torch
 samples per process CPU-second) estimates what idle cores would give on a shared machine.
 
     python benchmarks/nn_forward.py --size 9 --tag b6c64 --batch 64 --seconds 5 [--device cpu]
+
+With --backends, each inference runtime (torch, openvino, onnxruntime: goengine.nn.backends)
+evaluates the same checkpoint through the Evaluator interface, taking turns in short rounds so
+that a noisy neighbour slows them all alike, and prints one JSON line per runtime with its
+ratio to torch. --suite does that for the three networks that matter here: b4c48 9x9 batch 128
+(the 9x9-quick net), b6c64 9x9 batch 256 and b6c64 19x19 batch 64.
+
+    python benchmarks/nn_forward.py --suite --threads 2
+    python benchmarks/nn_forward.py --backends torch,openvino --size 19 --tag b6c64 --batch 64
 """
 
 from __future__ import annotations
@@ -35,7 +44,52 @@ def parse_args() -> argparse.Namespace:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--train", action="store_true", help="forward+backward+step samples/s")
     mode.add_argument("--evaluator", action="store_true", help="through TorchEvaluator")
+    mode.add_argument("--backends", default=None, help="compare runtimes, e.g. torch,openvino,onnxruntime")
+    p.add_argument("--suite", action="store_true", help="compare every installed runtime on three networks")
+    p.add_argument("--precision", default=None, choices=("fp32", "bf16"),
+                   help="with --backends: fp32 (default) or bf16 where the runtime has it")
+    p.add_argument("--rounds", type=int, default=5, help="with --backends: rounds of --seconds/rounds each")
     return p.parse_args()
+
+
+def compare_backends(tag: str, size: int, batch: int, backends: list[str], threads: int,
+                     seconds: float, rounds: int, precision=None, in_planes: int = 18,
+                     kind: str = "policy_value", global_pooling: int = 0) -> list[dict]:
+    """positions/s of each runtime on one checkpoint (random weights, ownership head as in the
+    training presets), interleaved in `rounds` rounds."""
+    import tempfile
+
+    from goengine.nn import load_evaluator, save_checkpoint
+
+    config = NetConfig.from_tag(tag, kind=kind, in_planes=in_planes, board_sizes=(size,),
+                                global_pooling=global_pooling, ownership=kind == "policy_value")
+    folder = tempfile.mkdtemp(prefix="nn-forward-")
+    save_checkpoint(f"{folder}/net", build_network(config), config)
+    evaluators = {b: load_evaluator(f"{folder}/net", backend=b, device="cpu", threads=threads,
+                                    precision=precision) for b in backends}
+    features = (np.random.default_rng(0).random((batch, in_planes, size, size)) < 0.3).astype(np.uint8)
+    totals = {b: [0, 0.0, 0.0] for b in backends}  # positions, wall seconds, cpu seconds
+    for e in evaluators.values():
+        for _ in range(2):
+            e.evaluate(features)
+    for _ in range(rounds):
+        for b, e in evaluators.items():
+            start, cpu = time.perf_counter(), time.process_time()
+            while time.perf_counter() - start < seconds / rounds:
+                e.evaluate(features)
+                totals[b][0] += batch
+            totals[b][1] += time.perf_counter() - start
+            totals[b][2] += time.process_time() - cpu
+    base = totals["torch"][0] / totals["torch"][1] if "torch" in totals else None
+    lines = []
+    for b, (positions, wall, cpu) in totals.items():
+        rate = positions / wall
+        lines.append({"benchmark": "nn_forward", "mode": "backends", "backend": b,
+                      "runtime": evaluators[b].description, "tag": tag, "size": size,
+                      "batch": batch, "threads": threads, "positions_per_s": round(rate, 1),
+                      "per_cpu_second": round(positions / max(cpu, 1e-9), 1),
+                      "ratio_to_torch": round(rate / base, 2) if base else None})
+    return lines
 
 
 def timed(step, device: torch.device, seconds: float) -> tuple[int, float, float]:
@@ -58,8 +112,20 @@ def timed(step, device: torch.device, seconds: float) -> tuple[int, float, float
 
 def main() -> None:
     args = parse_args()
-    device = torch.device(args.device)
     threads = args.threads or physical_cores()
+    if args.backends or args.suite:
+        from goengine.nn.backends import installed
+
+        backends = (args.backends.split(",") if args.backends else
+                    [b for b in ("torch", "openvino", "onnxruntime") if installed(b)])
+        cases = ([("b4c48", 9, 128), ("b6c64", 9, 256), ("b6c64", 19, 64)] if args.suite
+                 else [(args.tag, args.size, args.batch)])
+        for tag, size, batch in cases:
+            for line in compare_backends(tag, size, batch, backends, threads, args.seconds, args.rounds,
+                                         args.precision, args.in_planes, args.kind, args.global_pooling):
+                print(json.dumps(line), flush=True)
+        return
+    device = torch.device(args.device)
     torch.set_num_threads(threads)
     config = NetConfig.from_tag(args.tag, kind=args.kind, in_planes=args.in_planes,
                                 board_sizes=(args.size,), global_pooling=args.global_pooling)

@@ -1,8 +1,9 @@
 """Self-play speed for a training preset: positions (moves) per second and where the time goes.
 
     python benchmarks/selfplay_speed.py --preset 9x9-quick --seconds 60 [--device cpu|cuda] [--workers W]
+        [--backends torch,openvino] [--precision fp32|bf16]
 
-prints JSON lines:
+prints JSON lines for each network runtime (each with its ratio to torch's figure):
 - "inprocess": one process, the preset's lockstep runner with its network on --device, the share
   of wall time spent inside the network's forward pass;
 - "workers": the real setup of `goengine train` (W worker processes; with --device cuda, one
@@ -54,10 +55,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument("--backends", default=None,
+                        help="runtimes to compare, e.g. torch,openvino (default: torch and every installed CPU runtime)")
+    parser.add_argument("--precision", default=None, choices=("fp32", "bf16"), help="network precision (default fp32)")
     parser.add_argument("--set", action="append", default=[])
     parser.add_argument("--skip-inprocess", action="store_true")
+    parser.add_argument("--skip-workers", action="store_true")
     args = parser.parse_args()
 
+    from goengine.nn.backends import installed
+
+    backends = (args.backends.split(",") if args.backends else
+                ["torch"] + ([] if args.device != "cpu" else [b for b in ("openvino", "onnxruntime") if installed(b)]))
     config = load_preset(args.preset).override([f"run.device={args.device!r}"] + args.set)
     tmp = Path(tempfile.mkdtemp(prefix="selfplay-bench-"))
     run_dir = RunDir(tmp)
@@ -66,33 +75,52 @@ def main() -> None:
     stem = str(run_dir.model_stem(model_id))
     loop = TrainingLoop(tmp, config, workers=args.workers, progress=False, log=lambda _: None)
     sp_config = loop._selfplay_config()
+    warm_kernels(config, sp_config)
+    results = {}
+    for backend in backends:
+        if not args.skip_inprocess:
+            results[("inprocess", backend)] = inprocess(args, sp_config, stem, model_id, backend)
+        if not args.skip_workers:
+            results[("workers", backend)] = workers(args, config, loop, sp_config, stem, model_id, tmp, backend)
+        results[("raw_forward", backend)] = raw_forward(args, config, sp_config, stem, backend)
+    for (bench, backend), line in results.items():
+        base = results.get((bench, "torch"))
+        if base is not None:
+            line["ratio_to_torch"] = round(line["positions_per_s"] / max(base["positions_per_s"], 1e-9), 2)
+        print(json.dumps(line), flush=True)
 
-    from goengine.nn import TorchEvaluator
+
+def _evaluator(args, stem: str, backend: str, threads=None):
+    from goengine.nn import load_evaluator
+    return load_evaluator(stem, backend=backend, device=args.device, precision=args.precision, threads=threads)
+
+
+def inprocess(args, sp_config, stem: str, model_id: str, backend: str) -> dict:
     from selfplay.runner import SelfPlayRunner
 
-    batch = sp_config.parallel_games * sp_config.search.leaves_per_tree
-    if not args.skip_inprocess:
-        evaluator = TimedEvaluator(TorchEvaluator.from_checkpoint(stem, device=args.device))
-        runner = SelfPlayRunner(sp_config, evaluator, model_id, seed=1)
-        runner.play(sp_config.parallel_games, should_stop=lambda: evaluator.calls >= 3)  # warm up
-        evaluator.seconds = evaluator.positions = evaluator.calls = 0
-        runner.positions = 0
-        start = time.perf_counter()
-        deadline = start + args.seconds
-        runner.play(10**9, should_stop=lambda: time.perf_counter() > deadline)
-        elapsed = time.perf_counter() - start
-        print(json.dumps({"bench": "inprocess", "preset": args.preset, "device": args.device,
-                          "positions_per_s": round(runner.positions / elapsed, 1),
-                          "network_share": round(evaluator.seconds / elapsed, 3),
-                          "network_positions_per_s": round(evaluator.positions / max(evaluator.seconds, 1e-9)),
-                          "mean_batch": round(evaluator.positions / max(evaluator.calls, 1), 1)}), flush=True)
+    evaluator = TimedEvaluator(_evaluator(args, stem, backend))
+    runner = SelfPlayRunner(sp_config, evaluator, model_id, seed=1)
+    runner.play(sp_config.parallel_games, should_stop=lambda: evaluator.calls >= 3)  # warm up
+    evaluator.seconds = evaluator.positions = evaluator.calls = 0
+    runner.positions = 0
+    start = time.perf_counter()
+    deadline = start + args.seconds
+    runner.play(10**9, should_stop=lambda: time.perf_counter() > deadline)
+    elapsed = time.perf_counter() - start
+    return {"bench": "inprocess", "preset": args.preset, "backend": backend,
+            "runtime": evaluator.inner.description,
+            "positions_per_s": round(runner.positions / elapsed, 1),
+            "network_share": round(evaluator.seconds / elapsed, 3),
+            "network_positions_per_s": round(evaluator.positions / max(evaluator.seconds, 1e-9)),
+            "mean_batch": round(evaluator.positions / max(evaluator.calls, 1), 1)}
 
-    # The real thing: worker processes (and the inference server on a GPU). Compile the numba
-    # kernels here first, so the workers load them from the cache instead of all compiling.
+
+def warm_kernels(config, sp_config) -> None:
+    """Compile the numba kernels here first, so the workers load them from the cache instead of
+    all compiling."""
     from goengine.evaluator import UniformEvaluator
     from goengine.game import GameState
     from goengine.search import BatchedSearch
-    from selfplay.workers import run_selfplay
 
     warm = BatchedSearch(sp_config.search.with_(num_simulations=16), config.run.board_size, 2,
                          UniformEvaluator(config.run.board_size, "agz"))
@@ -100,10 +128,17 @@ def main() -> None:
         warm.set_root(g, GameState(config.run.board_size))
     warm.search()
 
+
+def workers(args, config, loop, sp_config, stem: str, model_id: str, tmp: Path, backend: str) -> dict:
+    """The real thing: worker processes (and the inference server on a GPU), positions/s."""
+    from selfplay.workers import run_selfplay, worker_threads
+
+    batch = sp_config.parallel_games * sp_config.search.leaves_per_tree
     deadline = [None]
+    count = loop.workers or max(1, os.cpu_count() or 1)
     kwargs = dict(config=sp_config, num_games=10**6, model_path=stem, model_id=model_id,
-                  records_dir=tmp / "records", sgf_dir=None, chunk_prefix="bench", seed=2,
-                  workers=loop.workers or max(1, os.cpu_count() or 1), games_per_chunk=10**6,
+                  records_dir=tmp / f"records-{backend}", sgf_dir=None, chunk_prefix="bench", seed=2,
+                  workers=count, games_per_chunk=10**6, backend=backend,
                   should_stop=lambda: deadline[0] is not None and time.perf_counter() > deadline[0])
     counts = {"moves": 0, "first": None}
 
@@ -127,10 +162,15 @@ def main() -> None:
         run_selfplay(**kwargs)
     t0, p0 = counts["first"]
     rate = (counts["moves"] - p0) / max(counts["last"] - t0, 1e-9)
-    print(json.dumps({"bench": "workers", "preset": args.preset, "device": args.device, "workers": kwargs["workers"],
-                      "inference_server": loop._use_inference_server(), "positions_per_s": round(rate, 1)}), flush=True)
+    return {"bench": "workers", "preset": args.preset, "backend": backend, "workers": count,
+            "threads_per_worker": worker_threads(count),
+            "inference_server": loop._use_inference_server(), "positions_per_s": round(rate, 1)}
 
-    inner = TorchEvaluator.from_checkpoint(stem, device=args.device)
+
+def raw_forward(args, config, sp_config, stem: str, backend: str) -> dict:
+    """The network's raw batched throughput at the runner's batch size, in the same run."""
+    batch = sp_config.parallel_games * sp_config.search.leaves_per_tree
+    inner = _evaluator(args, stem, backend)
     x = np.random.default_rng(0).integers(0, 2, size=(batch, net_config_of(config).in_planes, config.run.board_size,
                                                       config.run.board_size), dtype=np.uint8)
     inner.evaluate(x)
@@ -138,8 +178,8 @@ def main() -> None:
     while time.perf_counter() - start < min(10.0, args.seconds):
         inner.evaluate(x)
         reps += 1
-    print(json.dumps({"bench": "raw_forward", "device": args.device, "batch": batch,
-                      "positions_per_s": round(reps * batch / (time.perf_counter() - start))}), flush=True)
+    return {"bench": "raw_forward", "backend": backend, "runtime": inner.description, "batch": batch,
+            "positions_per_s": round(reps * batch / (time.perf_counter() - start))}
 
 
 if __name__ == "__main__":
