@@ -21,6 +21,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "train-rollout": ("training.rollout.cli", "fit AlphaGo's fast rollout policy on expert games"),
     "train-rl": ("training.rl.cli", "AlphaGo's policy-gradient self-play against a pool of earlier policies"),
     "train-value": ("training.value.cli", "AlphaGo's value network on one position per self-play game"),
+    "bundle-network": ("training.bundle", "ship a trained checkpoint inside the package (fp16 weights + model card)"),
 }
 
 

@@ -10,8 +10,10 @@
 |                                           | whose id starts with 000012                         |
 | `runs/quick:best`                         | MCTS with the checkpoint runs/quick/best.json names |
 |                                           | ({"model_id": ..., "path": ...})                    |
+| `bundled:NAME`                            | MCTS with the network shipped in the package        |
+|                                           | (goengine/networks/NAME), e.g. `bundled:9x9`        |
 | `policy:NET`                              | the network's policy alone, greedy (NET: any of the |
-|                                           | three network forms above)                          |
+|                                           | network forms above)                                |
 | `gtp:COMMAND`                             | an external engine over GTP; COMMAND is split as a  |
 |                                           | shell would (shlex)                                 |
 | `SPEC@N`                                  | a search player (`rollout-mcts` or a network) with  |
@@ -188,6 +190,13 @@ def parse_player(text: str, base_dir: str | os.PathLike | None = None) -> Player
 
 
 def _network(text: str, base: Path) -> PlayerSpec:
+    if text.startswith("bundled:"):
+        from goengine.networks import bundled
+        try:
+            network = bundled(text[len("bundled:"):])
+        except ValueError as e:
+            raise PlayerSpecError(str(e)) from None
+        return PlayerSpec(name=text, kind="mcts", checkpoint=network.stem)
     run_part, sep, key = text.rpartition(":")
     if sep and run_part and "/" not in key and (base / run_part).is_dir():
         run_dir = (base / run_part)

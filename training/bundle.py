@@ -1,0 +1,92 @@
+"""`goengine bundle-network`: turn a trained checkpoint into a network that ships with the
+package (goengine/networks/): fp16 weights, the checkpoint JSON, and a model card.
+
+    goengine bundle-network --model RUN/models/000040-b6c64 --name 9x9 --notes notes.md
+
+The weights are stored in fp16 (half the bytes; every runtime computes in fp32 or bf16 from
+them, and the fp16 rounding moves logits by about 1e-3). The JSON keeps the source's model id,
+parent, step and training config, and records the source weights' sha256. The card is a
+generated table (architecture, sizes, steps, parent, the weights' sha256) followed by the
+notes file: how the network was trained (commands, data, hours) and the ladder results that
+measured it, with their commands. Tests check that the card names the weights it sits beside.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+CARD_SHA_LABEL = "weights sha256"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True, help="the checkpoint to bundle (stem, .json or .safetensors)")
+    parser.add_argument("--name", required=True, help="the bundled name, e.g. 9x9 (players call it bundled:NAME)")
+    parser.add_argument("--notes", default=None,
+                        help="markdown appended to the card: training commands, data, hours, ladder results")
+    parser.add_argument("--out", default=None, help="folder (default: the package's goengine/networks)")
+
+
+def describe(config) -> str:
+    parts = [f"{'PolicyValueNet' if config.kind == 'policy_value' else config.kind} {config.tag}"]
+    if config.global_pooling:
+        parts.append(f"global pooling every {config.global_pooling} blocks")
+    heads = [h for h, on in (("ownership", config.ownership), ("score", config.score)) if on]
+    if heads:
+        parts.append(" and ".join(heads) + (" heads" if len(heads) > 1 else " head"))
+    parts.append(f"{config.feature_set} features v{config.feature_version} ({config.in_planes} planes)")
+    return ", ".join(parts)
+
+
+def card_text(name: str, meta: dict, config, weights_name: str, notes: str) -> str:
+    train = meta.get("train_config") or {}
+    rows = [("name", f"`{name}` (players: `bundled:{name}`)"),
+            ("model id", meta.get("model_id") or "-"),
+            ("architecture", describe(config)),
+            ("board sizes", ", ".join(f"{s}x{s}" for s in config.board_sizes)),
+            ("training steps", str(meta.get("step", 0))),
+            ("parent", meta.get("parent_model_id") or "-"),
+            ("weights", f"`{weights_name}`, fp16"),
+            (CARD_SHA_LABEL, f"`{meta['weights_sha256']}`"),
+            ("converted from", f"fp32 weights sha256 `{(meta.get('extra') or {}).get('source_weights_sha256', '-')}`")]
+    run = train.get("run") if isinstance(train, dict) else None
+    if isinstance(run, dict):
+        rows.append(("rules", f"{run.get('rules')}, komi {run.get('komi')}"))
+    lines = [f"# Bundled network `{name}`", "", "| field | value |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in rows]
+    lines += ["", notes.strip(), ""] if notes.strip() else [""]
+    return "\n".join(lines)
+
+
+def bundle(model: str | Path, name: str, out: Path, notes: str = "") -> Path:
+    """Write out/NAME.safetensors, NAME.json and NAME.md; returns the card's path."""
+    from goengine.atomic import atomic_write_text
+    from goengine.nn import load_checkpoint, save_checkpoint
+
+    if not name or any(c in name for c in "/\\:= ") or name.startswith("."):
+        raise ValueError(f"a bundled name is a plain word like 9x9, got {name!r}")
+    net, config, meta = load_checkpoint(model)
+    extra = dict(meta.get("extra") or {}, source_weights_sha256=meta["weights_sha256"], precision="fp16")
+    stem = Path(out) / name
+    save_checkpoint(stem, net.half(), config, step=meta.get("step", 0), model_id=meta.get("model_id"),
+                    parent_model_id=meta.get("parent_model_id"), train_config=meta.get("train_config"),
+                    extra=extra)
+    _, _, written = load_checkpoint(stem)  # read back: the sha256 and shapes check out
+    card = stem.with_name(name + ".md")
+    atomic_write_text(card, card_text(name, written, config, stem.name + ".safetensors", notes))
+    return card
+
+
+def run(args: argparse.Namespace) -> int:
+    from goengine.networks import NETWORKS_DIR
+    from goengine.nn import CheckpointError
+
+    try:
+        notes = Path(args.notes).read_text(encoding="utf-8") if args.notes else ""
+        card = bundle(args.model, args.name, Path(args.out) if args.out else NETWORKS_DIR, notes)
+    except (OSError, ValueError, CheckpointError) as e:
+        print(f"goengine bundle-network: {e}", file=sys.stderr)
+        return 2
+    print(f"wrote {card} and its weights")
+    return 0
