@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from goengine.runtime_options import add_runtime_arguments
+
 from .match import GameResult, MatchConfig, MatchResult, default_ledger, format_elo, play_match
 from .players_spec import PlayerSpecError, parse_player
 
@@ -68,12 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-moves", type=int, default=None, help="move limit per game (default 3 N^2)")
     parser.add_argument("--no-resign", action="store_true", help="internal players never resign")
     parser.add_argument("--device", default="cpu", help="torch device for networks (default cpu)")
-    parser.add_argument("--backend", default="auto", choices=("auto", "torch", "openvino", "onnxruntime"),
-                        help="runtime of the networks: auto (openvino on a CPU when installed, torch on a "
-                             "GPU or otherwise; the default), torch, openvino or onnxruntime")
-    parser.add_argument("--precision", default=None, choices=("fp32", "bf16"),
-                        help="network arithmetic: fp32 (exact; the default on a CPU) or bf16 (faster on "
-                             "CPUs with bf16 instructions; torch and openvino)")
+    add_runtime_arguments(parser)
     parser.add_argument("--dead-stones", choices=("agree", "as-is"), default="agree",
                         help="at two passes: 'agree' (KGS: the players name the dead stones, and play "
                              "resumes to capture them when they disagree; the default) or 'as-is' (every "

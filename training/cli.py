@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from goengine.runtime_options import add_runtime_arguments
+
 from .config import RunConfig, load_preset, load_toml, preset_names
 
 # Settings that may change between restarts of one run without changing what it computes.
-_RESTARTABLE = {("run", "generations"), ("run", "device"), ("selfplay", "workers")}
+_RESTARTABLE = {("run", "generations"), ("run", "device"), ("run", "backend"), ("run", "precision"),
+                ("selfplay", "workers")}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="stop after this many generations in total (default: the preset's; 0 = until stopped)")
     parser.add_argument("--workers", type=int, default=None, help="self-play processes (default: one per core)")
     parser.add_argument("--device", default=None, help="cpu, cuda or auto")
+    add_runtime_arguments(parser, backend_default=None)
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="override a setting, e.g. --set selfplay.simulations=32 (repeatable)")
     parser.add_argument("--reconfigure", action="store_true",
@@ -41,6 +45,10 @@ def resolve_config(args: argparse.Namespace, saved: RunConfig | None) -> RunConf
         extra.append(f"run.device={args.device!r}")
     if args.workers is not None:
         extra.append(f"selfplay.workers={args.workers}")
+    if getattr(args, "backend", None) is not None:
+        extra.append(f"run.backend={args.backend!r}")
+    if getattr(args, "precision", None) is not None:
+        extra.append(f"run.precision={args.precision!r}")
     config = config.override(extra)
     if saved is not None and not args.reconfigure:
         diffs = _differences(saved, config)

@@ -10,10 +10,11 @@ network, else to 1 with a rollout model (the rollouts are the value), else 0."""
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import logging
 import os
 import sys
+
+from ..runtime_options import add_runtime_arguments, runtime_problem
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,12 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lambda", dest="rollout_lambda", type=float, default=None,
                         help="leaf value = (1 - lambda) value net + lambda rollout (default: see above)")
     parser.add_argument("--threads", type=int, default=None, help="threads for the network")
-    parser.add_argument("--backend", default="auto", choices=("auto", "torch", "openvino", "onnxruntime"),
-                        help="runtime of the network: auto (openvino on a CPU when installed, torch on a "
-                             "GPU or otherwise; the default), torch, openvino or onnxruntime")
-    parser.add_argument("--precision", default=None, choices=("fp32", "bf16"),
-                        help="network arithmetic: fp32 (exact; the default on a CPU) or bf16 (faster on "
-                             "CPUs with bf16 instructions, logits within about 1%%; torch and openvino)")
+    add_runtime_arguments(parser)
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--log-level", default="INFO", help="stderr log level (default INFO)")
 
@@ -71,9 +67,8 @@ def _check(args: argparse.Namespace) -> str | None:
             missing = [p for p in (stem + ".json", stem + ".safetensors") if not os.path.isfile(p)]
             if missing:
                 return f"{flag}: {', '.join(missing)} not found"
-    if args.backend in ("openvino", "onnxruntime") and importlib.util.find_spec(args.backend) is None:
-        extra = "fast" if args.backend == "openvino" else "onnx"
-        return f"--backend {args.backend}: not installed (pip install 'goengine[{extra}]')"
+    if runtime_problem(args.backend):
+        return runtime_problem(args.backend)
     if args.value_model is not None and args.model is None:
         return "--value-model needs --model (the policy network that gives the priors)"
     if args.rollout_lambda is not None and not 0.0 <= args.rollout_lambda <= 1.0:

@@ -23,8 +23,7 @@ from typing import Callable, Optional
 from .checkpoint import checkpoint_paths, load_checkpoint
 from .network_evaluator import NetworkEvaluator
 
-BACKENDS = ("auto", "torch", "openvino", "onnxruntime")
-_EXTRA = {"openvino": "fast", "onnxruntime": "onnx"}
+from ..runtime_options import BACKENDS, EXTRAS
 
 
 class BackendError(ValueError):
@@ -58,7 +57,7 @@ def resolve_backend(backend: str = "auto", device: str = "auto") -> tuple[str, s
             raise BackendError(f"backend {backend} runs on the CPU only, not on {device}")
         if not installed(backend):
             raise BackendError(f"backend {backend} is not installed: pip install "
-                               f"'goengine[{_EXTRA[backend]}]' (or choose --backend torch)")
+                               f"'goengine[{EXTRAS[backend]}]' (or choose --backend torch)")
     return backend, device
 
 
