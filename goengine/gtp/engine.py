@@ -204,13 +204,10 @@ class Engine:
             if not cached:
                 log.info("first start with this version: compiling the search kernels once "
                          "(20-40 s on two cores); later starts load them from the cache")
-            from .ownership import rollout_ownership
-            from .status import classify_stones
             game = GameState(5)
             Searcher(5, self.evaluator, SearchSettings(visits=16, rollout_model=self.options.rollout_model,
                                                        rollout_lambda=self.options.rollout_lambda)
                      ).search(game, visits=16)
-            classify_stones(game, rollout_ownership(game, 4))
             self._build_searcher(self.size)  # its trees take a moment to allocate
             log.info("search ready in %.1f s (kernels %s)", time.monotonic() - started,
                      "loaded from the cache" if cached else "compiled and cached")
@@ -219,6 +216,16 @@ class Engine:
             log.error("start-up failed:\n%s", traceback.format_exc())
         finally:
             self._ready.set()
+        if self._startup_error is None:
+            # The end-of-game kernels (dead stones) are needed minutes later: not before the
+            # first move.
+            try:
+                from .ownership import rollout_ownership
+                from .status import classify_stones
+                game = GameState(5)
+                classify_stones(game, rollout_ownership(game, 4))
+            except Exception:
+                log.error("preparing the scoring kernels failed:\n%s", traceback.format_exc())
 
     @property
     def startup_error(self) -> Optional[str]:
