@@ -13,6 +13,7 @@ import sys
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("goengine.demo", "play a game between two built-in players and print it"),
     "gtp": ("goengine.gtp.cli", "play over GTP on stdin/stdout (for Sabaki, Lizzie, GoGui, match tools)"),
+    "analysis": ("goengine.analysis.cli", "KataGo's JSON analysis engine on stdin/stdout (for KaTrain, review tools)"),
     "match": ("selfplay.match_cli", "play a match between two players (networks, built-ins, GTP engines)"),
     "ratings": ("selfplay.ratings_cli", "Bradley-Terry ratings of the players in match ledgers"),
     "train": ("training.cli", "self-play training: the AlphaGo Zero loop on a run directory"),
