@@ -123,10 +123,10 @@ class Engine:
         self._startup_error: Optional[str] = None
         self._model_loaded = False
         self.handlers: dict[str, Handler] = {}
-        from . import (commands_analysis, commands_core, commands_play, commands_records, commands_rules,
-                       commands_scoring, commands_time)
+        from . import (commands_analysis, commands_core, commands_kata, commands_play, commands_records,
+                       commands_rules, commands_scoring, commands_time)
         for module in (commands_core, commands_play, commands_records, commands_scoring, commands_time,
-                       commands_rules, commands_analysis):
+                       commands_rules, commands_analysis, commands_kata):
             self.handlers.update(module.COMMANDS)
 
     # --- the game ----------------------------------------------------------------------------
@@ -147,6 +147,14 @@ class Engine:
         self.clocks = {c: Clock.start(self.time_settings) for c in (BLACK, WHITE)}
         if self._searcher is not None:
             self._searcher.reset()
+
+    def update_options(self, **changes) -> None:
+        """Change search settings during a session (kata-set-param, lz-setoption): the search
+        is rebuilt for them on its next use."""
+        from dataclasses import replace
+
+        self.options = replace(self.options, **changes)
+        self._searcher = None
 
     def forget_search(self) -> None:
         """Discard the search tree (its values no longer fit the game: a new komi)."""
