@@ -55,8 +55,6 @@ def kgs_rules(engine: Engine, args: tuple) -> str:
 def kata_set_rules(engine: Engine, args: tuple) -> str:
     """A preset name, or KataGo's JSON rules object (which may hold spaces: the arguments are
     joined again), e.g. `kata-set-rules {"ko":"SIMPLE","scoring":"AREA","suicide":false}`."""
-    if not args:
-        raise GtpError("expected rules: kata-set-rules " + "|".join(PRESETS) + " or a JSON rules object")
     text = " ".join(args)
     if not text.lstrip().startswith("{"):
         A.expect_count(args, 1, usage="kata-set-rules " + "|".join(PRESETS) + " or a JSON rules object")
