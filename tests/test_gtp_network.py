@@ -38,7 +38,7 @@ def test_network_engine_plays_and_reports_score_and_ownership(checkpoint):
     moves, ownership = line.split(" ownership ")
     assert len(ownership.split()) == 81
     for entry in moves.split("info move ")[1:]:
-        assert re.search(r" scoreMean -?\d+\.\d+ scoreLead -?\d+\.\d+ prior ", entry), entry
+        assert re.search(r" scoreMean -?\d+\.\d+ (scoreStdev [\d.]+ )?scoreLead -?\d+\.\d+ prior ", entry), entry
     assert re.fullmatch(r"= (B\+|W\+)[\d.]+\n\n|= 0\n\n", engine.handle_line("final_score"))
     # A network trained on 9x9 is refused on 7x7, the game unchanged...
     assert engine.handle_line("boardsize 7").startswith("? unacceptable size: the network was trained on 9x9")
