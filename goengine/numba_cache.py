@@ -64,3 +64,17 @@ def _prune(current: Path) -> None:
     siblings.sort(key=lambda p: p.stat().st_mtime, reverse=True)
     for old in siblings[_KEEP - 1:]:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def kernels_cached(*names: str) -> bool:
+    """Whether numba's cache already holds the named kernels ("module.function", e.g.
+    "kernels.select_leaves", as numba names its index files): a start without them compiles,
+    which takes long enough to be worth telling the user."""
+    import numba
+
+    root = Path(numba.config.CACHE_DIR or cache_dir())
+    try:
+        present = {p.name.split("-")[0] for p in root.rglob("*.nbi")}
+    except OSError:
+        return False
+    return all(name in present for name in names)

@@ -81,3 +81,65 @@ def get_rules(name: str) -> Rules:
     if key not in PRESETS:
         raise ValueError(f"unknown rules {name!r}; known: {', '.join(PRESETS)}")
     return PRESETS[key]
+
+
+# KataGo's rules fields (kata-set-rules JSON, the analysis engine's "rules" object) -> ours.
+_KATA_KO = {"SIMPLE": "simple", "POSITIONAL": "positional", "SITUATIONAL": "situational", "SPIGHT": "simple"}
+_KATA_SCORING = {"AREA": "area", "TERRITORY": "territory"}
+_KATA_BONUS = {"0": "none", "N": "n", "N-1": "n-1"}
+_KATA_NAMES = {"stone_scoring": "chinese", "stone-scoring": "chinese", "new zealand": "new-zealand",
+               "chinese_ogs": "chinese-ogs", "chinese_kgs": "chinese-ogs"}
+
+
+def rules_from_katago(value: "str | dict") -> Rules:
+    """A preset name (ours or KataGo's spelling: "new zealand", "stone_scoring") or KataGo's
+    JSON rules object: `ko` SIMPLE|POSITIONAL|SITUATIONAL, `scoring` AREA|TERRITORY,
+    `suicide` bool, `whiteHandicapBonus` "0"|"N"|"N-1", `tax` NONE|SEKI|ALL (territory
+    scoring here gives no points in seki, so SEKI and NONE read alike), `hasButton` (no
+    button here: refused when true), optionally `komi`. Raises ValueError naming the field."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("{"):
+            import json
+
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"rules: not valid JSON: {e}") from None
+        else:
+            return get_rules(_KATA_NAMES.get(text.lower(), text))
+    if not isinstance(value, dict):
+        raise ValueError("rules must be a preset name or a JSON object")
+    known = {"ko", "scoring", "suicide", "multiStoneSuicideLegal", "tax", "hasButton", "whiteHandicapBonus",
+             "komi", "friendlyPassOk", "name"}
+    unknown = sorted(set(value) - known)
+    if unknown:
+        raise ValueError(f"rules: unknown field {unknown[0]!r}")
+
+    def pick(field: str, table: dict, default: str) -> str:
+        raw = value.get(field, default)
+        key = str(raw).upper()
+        if key not in table:
+            raise ValueError(f"rules: {field} must be one of {', '.join(table)}, got {raw!r}")
+        return table[key]
+
+    ko = pick("ko", _KATA_KO, "POSITIONAL")
+    scoring = pick("scoring", _KATA_SCORING, "AREA")
+    bonus = pick("whiteHandicapBonus", _KATA_BONUS, "0")
+    tax = str(value.get("tax", "NONE")).upper()
+    if tax not in ("NONE", "SEKI", "ALL"):
+        raise ValueError(f"rules: tax must be NONE, SEKI or ALL, got {value.get('tax')!r}")
+    if tax == "ALL":
+        raise ValueError("rules: tax ALL (group tax) is not supported")
+    if value.get("hasButton"):
+        raise ValueError("rules: button Go (hasButton) is not supported")
+    suicide = value.get("suicide", value.get("multiStoneSuicideLegal", False))
+    if not isinstance(suicide, bool):
+        raise ValueError(f"rules: suicide must be true or false, got {suicide!r}")
+    komi = value.get("komi", 7.5 if scoring == "area" else 6.5)
+    if isinstance(komi, bool) or not isinstance(komi, (int, float)):
+        raise ValueError(f"rules: komi must be a number, got {komi!r}")
+    for preset in PRESETS.values():  # a known rule set keeps its name
+        if (preset.ko, preset.scoring, preset.suicide, preset.handicap_bonus) == (ko, scoring, suicide, bonus):
+            return preset.with_(default_komi=float(komi)) if "komi" in value else preset
+    return Rules("custom", ko=ko, scoring=scoring, suicide=suicide, handicap_bonus=bonus, default_komi=float(komi))

@@ -161,7 +161,7 @@ def test_analysis_of_the_other_colour_leaves_the_game_alone():
     assert engine.handle_line("lz-analyze 5 avoid b Z99 1").startswith("? invalid vertex")
     assert engine.handle_line("lz-analyze 5 avoid b D4").startswith("? avoid needs")
     assert engine.handle_line("kata-analyze 5 frob 1").startswith("? unknown analysis option")
-    assert engine.handle_line("lz-analyze 5 ownership true").startswith("? unknown analysis option")
+    assert engine.handle_line("lz-analyze 5 rootInfo true").startswith("? unknown analysis option")
 
 
 def test_restrict_root_drops_moves_and_their_statistics():

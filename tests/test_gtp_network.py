@@ -38,11 +38,15 @@ def test_network_engine_plays_and_reports_score_and_ownership(checkpoint):
     moves, ownership = line.split(" ownership ")
     assert len(ownership.split()) == 81
     for entry in moves.split("info move ")[1:]:
-        assert re.search(r" scoreMean -?\d+\.\d+ scoreLead -?\d+\.\d+ prior ", entry), entry
+        assert re.search(r" scoreMean -?\d+\.\d+ (scoreStdev [\d.]+ )?scoreLead -?\d+\.\d+ prior ", entry), entry
     assert re.fullmatch(r"= (B\+|W\+)[\d.]+\n\n|= 0\n\n", engine.handle_line("final_score"))
-    # A network trained on 9x9 still answers on another size (the net is size-independent).
-    assert engine.handle_line("boardsize 7") == "=\n\n"
-    assert engine.handle_line("genmove b").startswith("= ")
+    # A network trained on 9x9 is refused on 7x7, the game unchanged...
+    assert engine.handle_line("boardsize 7").startswith("? unacceptable size: the network was trained on 9x9")
+    assert engine.game.size == 9
+    # ...unless the user asks for it (the net is fully convolutional).
+    anywhere = Engine(EngineOptions(model=checkpoint, size=9, visits=8, threads=1, any_size=True))
+    assert anywhere.handle_line("boardsize 7") == "=\n\n"
+    assert anywhere.handle_line("genmove b").startswith("= ")
 
 
 def test_corrupt_checkpoint_is_an_error_reply_not_a_crash(checkpoint, tmp_path):
@@ -62,3 +66,31 @@ def test_process_with_a_model(checkpoint):
                    env=engine_env(), timeout=180) as engine:
         assert engine.name() == "goengine"
         assert engine.genmove("black") not in ("",)
+
+
+def _start(*args: str, stdin: str = "name\nquit\n"):
+    import subprocess
+
+    return subprocess.run(engine_argv(*args), input=stdin, capture_output=True, text=True, env=engine_env(),
+                          timeout=180)
+
+
+def test_a_broken_model_fails_the_start_before_any_reply(checkpoint, tmp_path):
+    (tmp_path / "bad.json").write_text(open(checkpoint + ".json").read())
+    (tmp_path / "bad.safetensors").write_bytes(b"not weights")
+    done = _start("--model", str(tmp_path / "bad"))
+    assert done.returncode == 2
+    assert done.stdout == ""  # not even `name` is answered: a tool's `check` sees the failure
+    assert "cannot use --model" in done.stderr and "corrupt" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_model_of_another_size_is_refused_unless_asked_for(checkpoint):
+    done = _start("--model", checkpoint, "--size", "19")
+    assert done.returncode == 2 and done.stdout == ""
+    assert "trained on 9x9, not 19x19" in done.stderr and "--any-size" in done.stderr
+    # Without --size the engine starts on the network's own size.
+    done = _start("--model", checkpoint, stdin="name\nshowboard\nquit\n")
+    assert done.returncode == 0 and "A B C D E F G H J" in done.stdout and " 9 " in done.stdout
+    done = _start("--model", checkpoint, "--size", "13", "--any-size")
+    assert done.returncode == 0 and done.stdout.startswith("= goengine")

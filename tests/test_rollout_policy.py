@@ -281,19 +281,31 @@ def test_policy_playout_plays_legal_moves_and_never_fills_its_eyes(seed):
     assert game.move_number > size * size // 2
 
 
-def test_rollout_value_dispatches_on_the_weights():
+def test_leaf_rollouts_follow_the_weights_or_play_at_random():
+    from goengine.search import leaves as L
+
     size = 7
     b = random_position(size, 10, 3)
     owner, stack = playout_scratch(b)
     weights = _random_weights(4)
-    for w, reference in ((weights, "policy"), (np.zeros(0), "random")):
-        value = K._rollout_value(b.copy(), BLACK, 0, 100, 7.5, new_rng(9), owner, stack, w, -1, -1)
+    params = np.zeros(K.NUM_PARAMS)
+    params[K.P_ROLLOUT_MOVES] = 100
+    info = np.zeros((1, K.SLOT_INFO_COLUMNS), np.int64)
+    info[0, K.S_TO_PLAY] = BLACK
+    info[0, K.S_LAST_MOVE] = info[0, K.S_PREV_MOVE] = -1
+    for reference in ("policy", "random"):
+        boards, out = b.copy()[None], np.zeros(1)
+        rngs = np.asarray(new_rng(9))[None]
+        if reference == "policy":
+            L.policy_rollouts(boards, info, 1, np.array([7.5]), rngs, owner[None], stack[None], params, weights, out)
+        else:
+            L.random_rollouts(boards, info, 1, np.array([7.5]), rngs, owner[None], stack[None], params, out)
         ref = b.copy()
         if reference == "policy":
-            score, _ = policy_playout(ref, BLACK, 0, -1, -1, 100, new_rng(9), owner, stack, w)
+            score, _ = policy_playout(ref, BLACK, 0, -1, -1, 100, new_rng(9), owner, stack, weights)
         else:
             score, _ = random_playout(ref, BLACK, 0, 100, new_rng(9), owner, stack)
-        assert value == (1.0 if score - 7.5 > 0 else -1.0)
+        assert out[0] == (1.0 if score - 7.5 > 0 else -1.0)
 
 
 def test_capture_loving_weights_capture_at_once():

@@ -3,18 +3,22 @@ Lizzie parse.
 
 Arguments: `[color] [interval] [key value ...]` with keys `interval CENTISECONDS`,
 `minmoves N`, `maxmoves N`, `avoid COLOR VERTICES UNTILDEPTH`, `allow COLOR VERTICES
-UNTILDEPTH` (VERTICES comma-separated), `ownership true|false` (kata-analyze only), and
-KataGo's `ownershipStdev`, `movesOwnership`, `pvVisits`, `pvEdgeVisits`, `rootInfo` (accepted,
-ignored). Avoid and allow apply at the root only, to the colour named when it is the colour
+UNTILDEPTH` (VERTICES comma-separated), `ownership true|false`, and (kata-analyze) KataGo's
+`ownershipStdev`, `movesOwnership`, `pvVisits`, `rootInfo`; `pvEdgeVisits` is accepted and
+ignored. Avoid and allow apply at the root only, to the colour named when it is the colour
 to move (UNTILDEPTH >= 1).
 
 One update is one line holding every candidate move, best first:
 - lz:   `info move D4 visits 120 winrate 5230 prior 1810 lcb 5100 order 0 pv D4 Q16 ...`
-  (win rate, prior and lcb are integers, the value times 10000)
-- kata: `info move D4 visits 120 utility 0.046 winrate 0.523 [scoreMean S scoreLead S]
-  prior 0.181 lcb 0.51 order 0 pv D4 Q16 ...` and, when asked, ` ownership` with N*N values
-  in [-1, 1], from the side to move's view, row by row from the top-left.
-Win rates are the side to move's.
+  (win rate, prior and lcb are integers, the value times 10000), then ` ownership` and N*N
+  values when asked.
+- kata: `info move D4 visits 120 utility 0.046 winrate 0.523 scoreMean S scoreStdev D
+  scoreLead S prior 0.181 lcb 0.51 utilityLcb 0.02 order 0 pv D4 Q16 ... [pvVisits 120 64 ...]
+  [movesOwnership <N*N>]`, then ` rootInfo visits ... winrate ... scoreLead ...`,
+  ` ownership <N*N>` and ` ownershipStdev <N*N>` when asked.
+Ownership values are in [-1, 1] from the side to move's view, row by row from the top-left.
+Win rates and scores are the side to move's; utility = 2 winrate - 1 (no score utility), the
+scores as `goengine.analysis.estimates` describes (the score head's, or playouts' without one).
 """
 
 from __future__ import annotations
@@ -31,7 +35,9 @@ from .protocol import GtpError
 
 LZ = "lz"
 KATA = "kata"
-_IGNORED_KEYS = ("ownershipstdev", "movesownership", "pvvisits", "pvedgevisits", "rootinfo")
+_IGNORED_KEYS = ("pvedgevisits",)
+_KATA_FLAGS = {"ownershipstdev": "ownership_stdev", "movesownership": "moves_ownership", "pvvisits": "pv_visits",
+               "rootinfo": "root_info"}
 MAX_PV = 24
 LCB_Z = 1.96
 
@@ -45,6 +51,10 @@ class AnalyzeRequest:
     avoid: tuple[tuple[int, frozenset[int], int], ...] = ()  # (colour, locs, until depth)
     allow: tuple[tuple[int, frozenset[int], int], ...] = ()
     ownership: bool = False
+    ownership_stdev: bool = False
+    moves_ownership: bool = False
+    pv_visits: bool = False
+    root_info: bool = False
 
     def root_mask(self, to_play: int, size: int) -> Optional[np.ndarray]:
         """bool[N*N+1] of the root moves the search may consider, or None for all."""
@@ -115,8 +125,10 @@ def parse_analyze_args(args: Sequence[str], kind: str, size: int) -> AnalyzeRequ
             fields["min_moves"] = max(0, A.integer(value, "minmoves"))
         elif key == "maxmoves":
             fields["max_moves"] = max(0, A.integer(value, "maxmoves"))
-        elif key == "ownership" and kind == KATA:
+        elif key == "ownership":
             fields["ownership"] = A.boolean(value, "ownership")
+        elif key in _KATA_FLAGS and kind == KATA:
+            fields[_KATA_FLAGS[key]] = A.boolean(value, key)
         elif key in _IGNORED_KEYS:
             A.boolean(value, key)
         else:
@@ -140,6 +152,9 @@ class MoveInfo:
     lcb: float  # [0, 1]
     pv: list[int] = field(default_factory=list)  # actions, starting with `action`
     score_lead: Optional[float] = None
+    score_stdev: Optional[float] = None
+    pv_visits: Optional[list[int]] = None
+    ownership: Optional[np.ndarray] = None  # after the move, side to move's view
 
 
 def move_infos(result: SearchResult, pv_of, first_action: Optional[int] = None, min_moves: int = 0,
@@ -187,26 +202,60 @@ def _pv_text(pv: list[int], size: int) -> str:
     return " ".join(vertex_of_loc(loc_of_action(a, size), size) for a in pv)
 
 
-def lz_line(infos: list[MoveInfo], size: int) -> str:
+def _values(values: np.ndarray) -> str:
+    return " ".join(f"{v:.4f}" for v in np.clip(values, -1.0, 1.0))
+
+
+def lz_line(infos: list[MoveInfo], size: int, ownership: Optional[np.ndarray] = None) -> str:
     parts = []
     for order, m in enumerate(infos):
         parts.append(f"info move {vertex_of_loc(loc_of_action(m.action, size), size)} visits {m.visits} "
                      f"winrate {round(m.winrate * 10000)} prior {round(m.prior * 10000)} "
                      f"lcb {round(m.lcb * 10000)} order {order} pv {_pv_text(m.pv, size)}")
-    return " ".join(parts)
-
-
-def kata_line(infos: list[MoveInfo], size: int, ownership: Optional[np.ndarray] = None) -> str:
-    """`ownership`: float[N*N] from the side to move's view, or None."""
-    parts = []
-    for order, m in enumerate(infos):
-        score = ""
-        if m.score_lead is not None:
-            score = f"scoreMean {m.score_lead:.4f} scoreLead {m.score_lead:.4f} "
-        parts.append(f"info move {vertex_of_loc(loc_of_action(m.action, size), size)} visits {m.visits} "
-                     f"utility {2.0 * m.winrate - 1.0:.6f} winrate {m.winrate:.6f} {score}"
-                     f"prior {m.prior:.6f} lcb {m.lcb:.6f} order {order} pv {_pv_text(m.pv, size)}")
     line = " ".join(parts)
     if ownership is not None:
-        line += " ownership " + " ".join(f"{v:.4f}" for v in np.clip(ownership, -1.0, 1.0))
+        line += " ownership " + _values(ownership)
+    return line
+
+
+@dataclass(frozen=True)
+class RootLine:
+    """kata-analyze's `rootInfo`: the position itself, side to move's view."""
+    visits: int
+    winrate: float
+    score_lead: Optional[float] = None
+    score_stdev: Optional[float] = None
+
+
+def _scores(lead: Optional[float], stdev: Optional[float]) -> str:
+    if lead is None:
+        return ""
+    text = f"scoreMean {lead:.4f} "
+    if stdev is not None and np.isfinite(stdev):
+        text += f"scoreStdev {stdev:.4f} "
+    return text + f"scoreLead {lead:.4f} "
+
+
+def kata_line(infos: list[MoveInfo], size: int, ownership: Optional[np.ndarray] = None,
+              root: Optional[RootLine] = None, ownership_stdev: Optional[np.ndarray] = None) -> str:
+    """`ownership`, `ownership_stdev`: float[N*N] from the side to move's view, or None."""
+    parts = []
+    for order, m in enumerate(infos):
+        text = (f"info move {vertex_of_loc(loc_of_action(m.action, size), size)} visits {m.visits} "
+                f"utility {2.0 * m.winrate - 1.0:.6f} winrate {m.winrate:.6f} {_scores(m.score_lead, m.score_stdev)}"
+                f"prior {m.prior:.6f} lcb {m.lcb:.6f} utilityLcb {2.0 * m.lcb - 1.0:.6f} order {order} "
+                f"pv {_pv_text(m.pv, size)}")
+        if m.pv_visits is not None:
+            text += " pvVisits " + " ".join(str(v) for v in m.pv_visits)
+        if m.ownership is not None:
+            text += " movesOwnership " + _values(m.ownership)
+        parts.append(text)
+    line = " ".join(parts)
+    if root is not None:
+        line += (f" rootInfo visits {root.visits} utility {2.0 * root.winrate - 1.0:.6f} "
+                 f"winrate {root.winrate:.6f} {_scores(root.score_lead, root.score_stdev)}").rstrip()
+    if ownership is not None:
+        line += " ownership " + _values(ownership)
+    if ownership_stdev is not None:
+        line += " ownershipStdev " + " ".join(f"{v:.4f}" for v in ownership_stdev)
     return line

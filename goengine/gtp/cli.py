@@ -27,7 +27,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds per move: the budget without a time control, a cap with one")
     parser.add_argument("--rules", default="chinese", help="rule set preset (default chinese)")
     parser.add_argument("--komi", type=float, default=None, help="komi (default: the rules' own)")
-    parser.add_argument("--size", type=int, default=19, help="initial board size (default 19)")
+    parser.add_argument("--size", type=int, default=None,
+                        help="initial board size (default: the size the network was trained on, else 19)")
+    parser.add_argument("--any-size", action="store_true",
+                        help="let a network play board sizes it was not trained on (it runs on any size, "
+                             "but plays them badly); without this they are refused")
     parser.add_argument("--resign-threshold", type=float, default=0.05,
                         help="resign below this win rate (0 never resigns; default 0.05)")
     parser.add_argument("--value-model", default=None,
@@ -35,7 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rollout-model", default=None,
                         help="rollout policy checkpoint: leaf rollouts follow it (default: uniformly random)")
     parser.add_argument("--lambda", dest="rollout_lambda", type=float, default=None,
-                        help="leaf value = (1 - lambda) value net + lambda rollout (default: see above)")
+                        help="leaf value = (1 - lambda) value net + lambda rollout (default 0.5 with "
+                             "--value-model, else 1 with --rollout-model, else 0)")
     parser.add_argument("--threads", type=int, default=None, help="threads for the network")
     add_runtime_arguments(parser)
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -50,7 +55,7 @@ def _check(args: argparse.Namespace) -> str | None:
         return "--visits must be at least 1"
     if args.time_per_move is not None and not args.time_per_move > 0:
         return "--time-per-move must be positive"
-    if not MIN_SIZE <= args.size <= MAX_SIZE:
+    if args.size is not None and not MIN_SIZE <= args.size <= MAX_SIZE:
         return f"--size must be from {MIN_SIZE} to {MAX_SIZE}"
     if args.threads is not None and args.threads < 1:
         return "--threads must be at least 1"
@@ -84,9 +89,37 @@ def default_lambda(args: argparse.Namespace) -> float:
     return 1.0 if args.rollout_model is not None else 0.0
 
 
-def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(stream=sys.stderr, level=getattr(logging, str(args.log_level).upper(), logging.INFO),
+def _initial_size(args: argparse.Namespace) -> int:
+    """--size, else the one size the network was trained on (read from its JSON), else 19."""
+    if args.size is not None:
+        return args.size
+    if args.model is not None:
+        import json
+
+        stem = args.model
+        for suffix in (".json", ".safetensors"):
+            stem = stem[: -len(suffix)] if stem.endswith(suffix) else stem
+        try:
+            with open(stem + ".json", encoding="utf-8") as f:
+                sizes = json.load(f).get("config", {}).get("board_sizes") or []
+        except (OSError, ValueError, AttributeError):
+            sizes = []  # the loader reports what is wrong with the file
+        if isinstance(sizes, list) and len(sizes) == 1 and isinstance(sizes[0], int):
+            return sizes[0]
+    return 19
+
+
+def configure_logging(level_name: str) -> None:
+    """Our loggers at the asked level on stderr; other libraries' (numba's DEBUG output runs to
+    megabytes a kernel) at WARNING."""
+    level = getattr(logging, str(level_name).upper(), logging.INFO)
+    logging.basicConfig(stream=sys.stderr, level=max(level, logging.WARNING),
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("goengine").setLevel(level)
+
+
+def run(args: argparse.Namespace) -> int:
+    configure_logging(args.log_level)
     problem = _check(args)
     if problem is not None:
         print(f"goengine gtp: {problem}", file=sys.stderr)
@@ -95,12 +128,18 @@ def run(args: argparse.Namespace) -> int:
     from .server import Server
 
     options = EngineOptions(model=args.model, visits=args.visits, time_per_move=args.time_per_move,
-                            rules=args.rules, komi=args.komi, size=args.size,
+                            rules=args.rules, komi=args.komi, size=_initial_size(args), any_size=args.any_size,
                             resign_threshold=args.resign_threshold, threads=args.threads, seed=args.seed,
                             backend=args.backend, precision=args.precision,
                             value_model=args.value_model, rollout_model=args.rollout_model,
                             rollout_lambda=default_lambda(args))
     engine = Engine(options)
+    try:
+        engine.load_model()
+    except Exception as e:  # a broken or unsuitable model fails the start, before any GTP reply
+        reason = str(e) if isinstance(e, ValueError) else f"{type(e).__name__}: {e}"
+        print(f"goengine gtp: cannot use --model {args.model}: {reason}", file=sys.stderr)
+        return 2
     if args.threads is not None:
         try:
             import numba

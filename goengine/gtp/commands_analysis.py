@@ -12,21 +12,21 @@ from typing import Optional
 import numpy as np
 
 from ..board import BLACK
-from ..coords import action_of_loc, loc_of_action
-from ..features.state import encode_state
+from ..coords import action_of_loc
 from ..game import GameState
 from ..search import SearchResult
 from . import args as A
-from .analysis import KATA, LZ, AnalyzeRequest, MoveInfo, kata_line, lz_line, move_infos, parse_analyze_args
+from ..analysis.estimates import Estimate, MoveEstimates, root_estimate
+from .analysis import KATA, LZ, AnalyzeRequest, RootLine, kata_line, lz_line, move_infos, parse_analyze_args
 from .commands_play import RESIGN, game_to_move, generate_move
 from .engine import Engine, Stream
-from .ownership import estimate_ownership
 from .protocol import GtpError
 from .thinking import Searcher
 
 
 class _Reporter:
-    """Formats analysis updates for one position."""
+    """Formats analysis updates for one position: the search's statistics plus the score and
+    ownership estimates (goengine.analysis.estimates), computed once per position and move."""
 
     def __init__(self, engine: Engine, kind: str, game: GameState, request: AnalyzeRequest,
                  allowed: Optional[np.ndarray]):
@@ -36,11 +36,23 @@ class _Reporter:
         self.request = request
         self.allowed = allowed
         self.searcher: Searcher = engine.searcher()
-        self._scores: dict[int, float] = {}
+        evaluator = engine.evaluator
+        self.root: Optional[Estimate] = None
+        if kind == KATA or request.ownership:
+            self.root = root_estimate(game, evaluator, engine.options.ownership_playouts, engine.options.seed)
+        self.moves = MoveEstimates(game, evaluator, self.root) if self.root is not None and kind == KATA else None
         self.ownership: Optional[np.ndarray] = None
-        if kind == KATA and request.ownership:
-            own = estimate_ownership(game, engine.evaluator, engine.options.ownership_playouts, engine.options.seed)
-            self.ownership = own if game.to_play == BLACK else -own
+        self.ownership_stdev: Optional[np.ndarray] = None
+        if request.ownership and self.root is not None:
+            self.ownership = self._to_move_view(self.root.ownership)
+            if request.ownership_stdev:
+                # Each point's final owner is +-1 with mean o: its standard deviation.
+                self.ownership_stdev = np.sqrt(np.clip(1.0 - self.ownership ** 2, 0.0, 1.0))
+
+    def _to_move_view(self, ownership: Optional[np.ndarray]) -> Optional[np.ndarray]:
+        if ownership is None:
+            return None
+        return ownership if self.game.to_play == BLACK else -ownership
 
     def line(self, result: SearchResult, first_action: Optional[int] = None) -> str:
         # With rollouts a move with one visit has one random playout behind it: noise, not
@@ -49,26 +61,17 @@ class _Reporter:
         infos = move_infos(result, self.searcher.child_pv, first_action, self.request.min_moves,
                            self.request.max_moves, self.allowed, min_visits)
         if self.kind == LZ:
-            return lz_line(infos, self.game.size)
-        return kata_line(self._with_score_leads(infos), self.game.size, self.ownership)
-
-    def _with_score_leads(self, infos: list[MoveInfo]) -> list[MoveInfo]:
-        """Score leads from the network's score head, evaluated after each candidate move."""
-        evaluator = self.engine.evaluator
-        if evaluator is None or not getattr(getattr(evaluator, "config", None), "score", False):
-            return infos
-        missing = [m.action for m in infos if m.action not in self._scores]
-        if missing:
-            features = []
-            for action in missing:
-                child = self.game.copy()
-                child.play(loc_of_action(action, self.game.size))
-                features.append(encode_state(child, evaluator.feature_set))
-            out = evaluator.evaluate_outputs(np.stack(features))
-            if out.score is not None and len(out.score) == len(missing):
-                for action, score in zip(missing, out.score):
-                    self._scores[action] = -float(score)  # the child's score is the opponent's
-        return [replace(m, score_lead=self._scores.get(m.action)) for m in infos]
+            return lz_line(infos, self.game.size, self.ownership)
+        estimates = self.moves.get([m.action for m in infos])
+        infos = [replace(m, score_lead=estimates[m.action].score_lead, score_stdev=estimates[m.action].score_stdev,
+                         pv_visits=self.searcher.pv_visits(m.pv) if self.request.pv_visits else None,
+                         ownership=(self._to_move_view(estimates[m.action].ownership)
+                                    if self.request.moves_ownership else None))
+                 for m in infos]
+        root = None
+        if self.request.root_info:
+            root = RootLine(result.num_simulations, result.winrate, self.root.score_lead, self.root.score_stdev)
+        return kata_line(infos, self.game.size, self.ownership, root, self.ownership_stdev)
 
 
 def _effective(allowed: Optional[np.ndarray], game: GameState) -> Optional[np.ndarray]:

@@ -47,6 +47,9 @@ def boardsize(engine: Engine, args: tuple) -> str:
     size = sizes.pop()
     if sizes or not MIN_SIZE <= size <= MAX_SIZE:
         raise GtpError("unacceptable size")
+    problem = engine.size_problem(size)
+    if problem is not None:
+        raise GtpError(f"unacceptable size: {problem}")
     engine.size = size
     engine.clear_board()
     engine.prepare_search()

@@ -25,6 +25,9 @@ def loadsgf(engine: Engine, args: tuple) -> str:
         raise GtpError(f"cannot load file: {args[0]} does not exist") from None
     except (OSError, SgfError) as e:
         raise GtpError(f"cannot load file: {e}") from None
+    problem = engine.size_problem(game.size)
+    if problem is not None:
+        raise GtpError(f"cannot load file: {problem}")
     engine.komi_set = game.komi
     engine.set_game(game)
     return ""

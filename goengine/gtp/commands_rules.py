@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from ..rules import PRESETS, Rules, get_rules
+from ..rules import PRESETS, Rules, get_rules, rules_from_katago
 from ..sgf import SgfError, read_sgf, replay, write_sgf
 from . import args as A
 from .engine import Engine
@@ -53,8 +53,16 @@ def kgs_rules(engine: Engine, args: tuple) -> str:
 
 
 def kata_set_rules(engine: Engine, args: tuple) -> str:
-    A.expect_count(args, 1, usage="kata-set-rules " + "|".join(PRESETS))
-    set_rules(engine, _rules_by_name(args[0]))
+    """A preset name, or KataGo's JSON rules object (which may hold spaces: the arguments are
+    joined again), e.g. `kata-set-rules {"ko":"SIMPLE","scoring":"AREA","suicide":false}`."""
+    text = " ".join(args)
+    if not text.lstrip().startswith("{"):
+        A.expect_count(args, 1, usage="kata-set-rules " + "|".join(PRESETS) + " or a JSON rules object")
+    try:
+        rules = rules_from_katago(text)
+    except ValueError as e:
+        raise GtpError(str(e)) from None
+    set_rules(engine, rules)
     return ""
 
 

@@ -52,6 +52,7 @@ class EngineOptions:
     threads: Optional[int] = None
     backend: str = "auto"  # runtime of the network: goengine.nn.backends
     precision: Optional[str] = None  # None: the runtime's exact default (fp32 on a CPU); "bf16"
+    any_size: bool = False  # play a network on board sizes it was not trained on
     seed: int = 0
     ownership_playouts: int = 400
     tree_edges: int = 8_000_000  # room of the search tree (12 bytes an edge)
@@ -81,6 +82,26 @@ def _load_evaluator(options: EngineOptions):
                           backend=options.backend, precision=options.precision, log=log.info)
 
 
+def trained_sizes(evaluator) -> Optional[tuple[int, ...]]:
+    """The board sizes a network was trained on (None: unknown, or no network). Of AlphaGo's
+    pair, the policy network's."""
+    inner = getattr(evaluator, "policy_evaluator", evaluator)
+    sizes = getattr(getattr(inner, "config", None), "board_sizes", None)
+    return tuple(sizes) if sizes else None
+
+
+def size_problem(evaluator, size: int, any_size: bool) -> Optional[str]:
+    """Why a network should not play on `size`, or None. Every network here is fully
+    convolutional, so any size runs; one trained on other sizes plays it badly, which is
+    refused unless asked for (as `goengine match` refuses it)."""
+    sizes = trained_sizes(evaluator)
+    if any_size or sizes is None or size in sizes:
+        return None
+    trained = ", ".join(f"{n}x{n}" for n in sizes)
+    return (f"the network was trained on {trained}, not {size}x{size} "
+            f"(start with --any-size to play it on other sizes)")
+
+
 class Engine:
     """One GTP session's state. `input_pending()` tells streaming commands that the controller
     sent more input (the server sets it; in-process callers may leave the default)."""
@@ -104,11 +125,12 @@ class Engine:
         self._warmup_thread: Optional[threading.Thread] = None
         self._ready = threading.Event()
         self._startup_error: Optional[str] = None
+        self._model_loaded = False
         self.handlers: dict[str, Handler] = {}
-        from . import (commands_analysis, commands_core, commands_play, commands_records, commands_rules,
-                       commands_scoring, commands_time)
+        from . import (commands_analysis, commands_core, commands_kata, commands_play, commands_records,
+                       commands_rules, commands_scoring, commands_time)
         for module in (commands_core, commands_play, commands_records, commands_scoring, commands_time,
-                       commands_rules, commands_analysis):
+                       commands_rules, commands_analysis, commands_kata):
             self.handlers.update(module.COMMANDS)
 
     # --- the game ----------------------------------------------------------------------------
@@ -130,6 +152,14 @@ class Engine:
         if self._searcher is not None:
             self._searcher.reset()
 
+    def update_options(self, **changes) -> None:
+        """Change search settings during a session (kata-set-param, lz-setoption): the search
+        is rebuilt for them on its next use."""
+        from dataclasses import replace
+
+        self.options = replace(self.options, **changes)
+        self._searcher = None
+
     def forget_search(self) -> None:
         """Discard the search tree (its values no longer fit the game: a new komi)."""
         if self._searcher is not None:
@@ -146,6 +176,24 @@ class Engine:
 
     # --- the search --------------------------------------------------------------------------
 
+    def load_model(self) -> None:
+        """Load and check the network now (the command line does this before answering
+        anything, so a broken model fails the start, not the first game). Raises the loader's
+        error, or ValueError when the network was not trained for the board size."""
+        if self._model_loaded or self.options.model is None:
+            return
+        started = time.monotonic()
+        evaluator = self._evaluator_loader(self.options)
+        problem = size_problem(evaluator, self.size, self.options.any_size)
+        if problem is not None:
+            raise ValueError(problem)
+        self.evaluator = evaluator
+        self._model_loaded = True
+        log.info("loaded %s in %.1f s", self.options.model, time.monotonic() - started)
+
+    def size_problem(self, size: int) -> Optional[str]:
+        return size_problem(self.evaluator, size, self.options.any_size)
+
     def start_warmup(self) -> None:
         """Load the network (if any) and compile or load the numba kernels in the background,
         so that the first genmove does not wait and `name` is answered at once."""
@@ -155,20 +203,41 @@ class Engine:
 
     def _warm_up(self) -> None:
         try:
+            from ..numba_cache import kernels_cached
             from .thinking import SearchSettings, Searcher
-            if self.options.model is not None:
-                self.evaluator = self._evaluator_loader(self.options)
-            from .ownership import rollout_ownership
-            from .status import classify_stones
+            self.load_model()
+            started = time.monotonic()
+            if self.evaluator is not None:
+                cached = kernels_cached("kernels.select_leaves", "kernels.expand_and_backup")
+            elif self.options.rollout_model is not None:
+                cached = kernels_cached("batched._search_with_policy_rollouts")
+            else:
+                cached = kernels_cached("batched._search_with_random_rollouts")
+            if not cached:
+                log.info("first start with this version: compiling the search kernels once "
+                         "(20-40 s on two cores); later starts load them from the cache")
             game = GameState(5)
-            Searcher(5, self.evaluator, SearchSettings(visits=16)).search(game, visits=16)
-            classify_stones(game, rollout_ownership(game, 4))
+            Searcher(5, self.evaluator, SearchSettings(visits=16, rollout_model=self.options.rollout_model,
+                                                       rollout_lambda=self.options.rollout_lambda)
+                     ).search(game, visits=16)
             self._build_searcher(self.size)  # its trees take a moment to allocate
+            log.info("search ready in %.1f s (kernels %s)", time.monotonic() - started,
+                     "loaded from the cache" if cached else "compiled and cached")
         except Exception as e:  # reported to every command that needs the search
             self._startup_error = f"{type(e).__name__}: {e}"
             log.error("start-up failed:\n%s", traceback.format_exc())
         finally:
             self._ready.set()
+        if self._startup_error is None:
+            # The end-of-game kernels (dead stones) are needed minutes later: not before the
+            # first move.
+            try:
+                from .ownership import rollout_ownership
+                from .status import classify_stones
+                game = GameState(5)
+                classify_stones(game, rollout_ownership(game, 4))
+            except Exception:
+                log.error("preparing the scoring kernels failed:\n%s", traceback.format_exc())
 
     @property
     def startup_error(self) -> Optional[str]:

@@ -208,6 +208,13 @@ class Searcher:
             node = int(children[best])
         return pv
 
+    def pv_visits(self, pv: list[int]) -> list[int]:
+        """Visits of each node along `pv` (root actions first) after the last search."""
+        from ..analysis.report import pv_visits_in_tree
+
+        t = self.player.search.trees
+        return pv_visits_in_tree(t.node_i[0], t.edge_i[0], int(t.counts[0, ROOT]), pv)
+
     @staticmethod
     def _child(node_i: np.ndarray, edge_i: np.ndarray, node: int, action: int) -> int:
         if node_i[STATE, node] != EXPANDED:

@@ -1,8 +1,8 @@
 """`BatchedSearch`: MCTS over G games at once, one network call per step for all of them.
 
-Python only runs between numba steps: `select_leaves` fills a batch of leaf features across
-all trees, the evaluator turns it into policy logits and values, `expand_and_backup` grows the
-trees. With no evaluator (rollout_lambda = 1) the whole search runs inside numba.
+Python only runs between numba steps: `select_leaves` collects a batch of leaves across all
+trees, leaves.py encodes their features (and plays their rollouts), the evaluator turns the
+batch into policy logits and values, `expand_and_backup` grows the trees. With no evaluator (rollout_lambda = 1) the whole search runs inside numba.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from ..evaluator import Evaluator
 from ..features import get_feature_set
 from ..game import HISTORY, GameState
 from . import kernels as K
+from . import leaves as L
 from . import root_stats
 from .config import SearchConfig
 from .gumbel import GumbelRoot
@@ -45,20 +46,40 @@ class SearchResult:
 
 
 @nb.njit(cache=True)
-def _search_without_network(node_i, node_f, edge_i, edge_p, counts, root_board, root_hist, root_moves,
-                            keys, root_info, komi, scratch_board, path_hist, leaf_hist, leaf_moves, owner,
-                            stack, rngs, sims_target, sims_started, sims_done, plan, slot_info, slot_path,
-                            slot_legal, slot_features, slot_rollout, params, rollout_weights, logits,
-                            values, root_noise, noise_weight):
-    """The search loop itself, for leaf evaluation by rollouts alone (uniform priors)."""
+def _search_with_random_rollouts(node_i, node_f, edge_i, edge_p, counts, root_board, root_hist, root_moves,
+                                 keys, root_info, komi, path_hist, leaf_moves, owner, stack, sims_target,
+                                 sims_started, sims_done, plan, slot_info, slot_path, slot_legal, slot_board,
+                                 slot_hist, slot_moves, params, rngs, slot_rollout, logits, values, root_noise,
+                                 noise_weight):
+    """The whole search inside numba, for leaf evaluation by random rollouts alone (uniform
+    priors)."""
     while True:
-        n = K.select_leaves(node_i, node_f, edge_i, edge_p, counts, root_board, root_hist, root_moves,
-                            keys, root_info, komi, scratch_board, path_hist, leaf_hist, leaf_moves,
-                            owner, stack, rngs, sims_target, sims_started, sims_done, plan,
-                            slot_info, slot_path, slot_legal, slot_features, slot_rollout, params,
-                            rollout_weights)
+        n = K.select_leaves(node_i, node_f, edge_i, edge_p, counts, root_board, root_hist, root_moves, keys,
+                            root_info, komi, path_hist, leaf_moves, owner, stack, sims_target, sims_started,
+                            sims_done, plan, slot_info, slot_path, slot_legal, slot_board, slot_hist, slot_moves,
+                            params)
         if n == 0:
             return
+        L.random_rollouts(slot_board, slot_info, n, komi, rngs, owner, stack, params, slot_rollout)
+        K.expand_and_backup(node_i, node_f, edge_i, edge_p, counts, slot_info, slot_path, slot_legal,
+                            slot_rollout, logits, values, n, sims_done, root_noise, noise_weight, params)
+
+
+@nb.njit(cache=True)
+def _search_with_policy_rollouts(node_i, node_f, edge_i, edge_p, counts, root_board, root_hist, root_moves,
+                                 keys, root_info, komi, path_hist, leaf_moves, owner, stack, sims_target,
+                                 sims_started, sims_done, plan, slot_info, slot_path, slot_legal, slot_board,
+                                 slot_hist, slot_moves, params, rngs, rollout_weights, slot_rollout, logits, values,
+                                 root_noise, noise_weight):
+    """The same with the rollout policy's moves (`rollout_weights`)."""
+    while True:
+        n = K.select_leaves(node_i, node_f, edge_i, edge_p, counts, root_board, root_hist, root_moves, keys,
+                            root_info, komi, path_hist, leaf_moves, owner, stack, sims_target, sims_started,
+                            sims_done, plan, slot_info, slot_path, slot_legal, slot_board, slot_hist, slot_moves,
+                            params)
+        if n == 0:
+            return
+        L.policy_rollouts(slot_board, slot_info, n, komi, rngs, owner, stack, params, rollout_weights, slot_rollout)
         K.expand_and_backup(node_i, node_f, edge_i, edge_p, counts, slot_info, slot_path, slot_legal,
                             slot_rollout, logits, values, n, sims_done, root_noise, noise_weight, params)
 
@@ -97,9 +118,7 @@ class BatchedSearch:
         self.keys = np.zeros((g, self.max_moves + 64), np.int64)
         self.root_info = np.zeros((g, 8), np.int64)
         self.komi = np.zeros(g, np.float64)
-        self.scratch_board = np.zeros((g, NUM_FIELDS, n_locs), np.int64)
         self.path_hist = np.zeros((g, HISTORY, n_locs), np.int64)
-        self.leaf_hist = np.zeros((g, HISTORY, n_locs), np.int64)
         self.leaf_moves = np.full((g, HISTORY), -1, np.int64)
         self.owner = np.zeros((g, n_locs), np.int8)
         self.stack = np.zeros((g, n_locs), np.int32)
@@ -111,7 +130,11 @@ class BatchedSearch:
         self.sims_done = np.zeros(g, np.int64)
         self.plan = np.zeros((g, 2 + config.num_simulations + 2), np.int64)
         slots = g * config.leaves_per_tree
-        self.slot_info = np.zeros((slots, 4), np.int64)
+        self.slot_info = np.zeros((slots, K.SLOT_INFO_COLUMNS), np.int64)
+        self.slot_board = np.zeros((slots, NUM_FIELDS, n_locs), np.int64)
+        self.slot_hist = (np.zeros((slots, HISTORY, n_locs), np.int64) if self.feature_code > 0
+                          else np.zeros((slots, 1, 1), np.int64))
+        self.slot_moves = np.full((slots, HISTORY), -1, np.int64)
         self.slot_path = np.zeros((slots, self.max_moves + 2), np.int32)
         self.slot_legal = np.zeros((slots, self.num_actions), np.bool_)
         self.slot_features = np.zeros((slots, planes, size, size), np.uint8)
@@ -266,22 +289,34 @@ class BatchedSearch:
     def _arrays(self):
         t = self.trees
         return (t.node_i, t.node_f, t.edge_i, t.edge_p, t.counts, self.root_board, self.root_hist,
-                self.root_moves, self.keys, self.root_info, self.komi, self.scratch_board, self.path_hist,
-                self.leaf_hist, self.leaf_moves, self.owner, self.stack, self.rngs, self.sims_target,
-                self.sims_started, self.sims_done, self.plan, self.slot_info, self.slot_path,
-                self.slot_legal, self.slot_features, self.slot_rollout, self.params, self.rollout_weights)
+                self.root_moves, self.keys, self.root_info, self.komi, self.path_hist, self.leaf_moves, self.owner,
+                self.stack, self.sims_target, self.sims_started, self.sims_done, self.plan, self.slot_info,
+                self.slot_path, self.slot_legal, self.slot_board, self.slot_hist, self.slot_moves, self.params)
 
     def _run(self) -> None:
         """Step until every tree has its simulations (or is out of room)."""
         t = self.trees
+        policy_rollouts = self.rollout_weights.shape[0] > 0
         if self.evaluator is None:
-            _search_without_network(*self._arrays(), self.zero_logits, self.zero_values,
-                                    self.root_noise, self.noise_weight)
+            tail = (self.slot_rollout, self.zero_logits, self.zero_values, self.root_noise, self.noise_weight)
+            if policy_rollouts:
+                _search_with_policy_rollouts(*self._arrays(), self.rngs, self.rollout_weights, *tail)
+            else:
+                _search_with_random_rollouts(*self._arrays(), self.rngs, *tail)
             return
+        encode_leaves = L.LEAF_ENCODERS[self.feature_code]
+        rollouts = self.config.rollout_lambda > 0
         while True:
             n = K.select_leaves(*self._arrays())
             if n == 0:
                 return
+            encode_leaves(self.slot_board, self.slot_hist, self.slot_moves, self.slot_info, n, self.slot_features)
+            if rollouts and policy_rollouts:
+                L.policy_rollouts(self.slot_board, self.slot_info, n, self.komi, self.rngs, self.owner, self.stack,
+                                  self.params, self.rollout_weights, self.slot_rollout)
+            elif rollouts:
+                L.random_rollouts(self.slot_board, self.slot_info, n, self.komi, self.rngs, self.owner, self.stack,
+                                  self.params, self.slot_rollout)
             logits, values = self.evaluator.evaluate(self.slot_features[:n])
             K.expand_and_backup(t.node_i, t.node_f, t.edge_i, t.edge_p, t.counts, self.slot_info,
                                 self.slot_path, self.slot_legal, self.slot_rollout,

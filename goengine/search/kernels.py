@@ -21,15 +21,19 @@ Batch slots (index s < G * leaves_per_tree):
 
 | array         | dtype  | shape          | meaning                                               |
 |---------------|--------|----------------|-------------------------------------------------------|
-| slot_info     | int64  | [S, 4]         | tree, leaf node, path length, player to move at leaf  |
+| slot_info     | int64  | [S, 9]         | see S_* below                                          |
 | slot_path     | int32  | [S, D]         | nodes from the root to the leaf                        |
 | slot_legal    | bool   | [S, A]         | legal actions at the leaf (superko included)           |
+| slot_board    | int64  | [S, F, L]      | the leaf's board (a simulation replays its path here)  |
+| slot_hist     | int64  | [S, H, L]      | the leaf's COLOR rows, most recent first (with features|
+|               |        |                | only; [S, 1, 1] otherwise)                             |
+| slot_moves    | int64  | [S, H]         | the leaf's last H moves, most recent first (-1: none)  |
 | slot_features | uint8  | [S, C, N, N]   | the leaf's input planes                                |
 | slot_rollout  | float64| [S]            | rollout outcome from the leaf's player to move         |
 
-Leaf rollouts (when lambda > 0) pick moves uniformly at random, or with the rollout policy when
-`rollout_weights` (float64 [NUM_FEATURES], exp of the rollout model's weights, see
-`goengine.rollout`) is not empty.
+Features and rollouts of the leaves are computed afterwards by the kernels of leaves.py, one
+kernel per feature set and per kind of rollout (uniformly random, or the rollout policy of
+`goengine.rollout` with `rollout_weights`, float64 [NUM_FEATURES]).
 """
 
 from __future__ import annotations
@@ -40,10 +44,7 @@ import numba as nb
 import numpy as np
 
 from ..board import COLOR, INFO, SIZE, HASH, play, situation_key
-from ..features.encode import encode
 from ..game import legal_actions
-from ..playout import random_playout
-from ..rollout.playout import policy_playout
 from ..rules import KO_SITUATIONAL
 from ..scoring import area_score
 from .tree import (ACTION, CHILD, EDGE_COUNT, EDGE_START, EVAL, EXPANDED, FULL, NUM_EDGES,
@@ -53,7 +54,8 @@ from .tree import (ACTION, CHILD, EDGE_COUNT, EDGE_START, EVAL, EXPANDED, FULL, 
 # root_info columns
 R_TO_PLAY, R_PASSES, R_MOVE_NUMBER, R_MAX_MOVES, R_KO_RULE, R_SUICIDE, R_KEYS_LEN, R_HIST_LEN = range(8)
 # slot_info columns
-S_TREE, S_NODE, S_PATH_LEN, S_TO_PLAY = range(4)
+S_TREE, S_NODE, S_PATH_LEN, S_TO_PLAY, S_PASSES, S_HIST_LEN, S_MOVES_LEN, S_LAST_MOVE, S_PREV_MOVE = range(9)
+SLOT_INFO_COLUMNS = 9
 # params (float64 vector) entries
 (P_PUCT_ALPHAZERO, P_C_PUCT, P_C_BASE, P_C_INIT, P_FPU, P_FPU_ROOT, P_VLOSS, P_LAMBDA,
  P_SOFTMAX_T, P_FEATURE_CODE, P_LEAVES, P_ROLLOUT_MOVES, P_GUMBEL, P_C_VISIT, P_C_SCALE) = range(15)
@@ -206,18 +208,17 @@ def _revert_virtual_loss(node_i, g, path, path_len, vloss):
 @nb.njit(cache=True)
 def select_leaves(node_i, node_f, edge_i, edge_p, counts,
                   root_board, root_hist, root_moves, keys, root_info, komi,
-                  scratch_board, path_hist, leaf_hist, leaf_moves, owner, stack, rngs,
+                  path_hist, leaf_moves, owner, stack,
                   sims_target, sims_started, sims_done, root_action_plan,
-                  slot_info, slot_path, slot_legal, slot_features, slot_rollout, params, rollout_weights):
+                  slot_info, slot_path, slot_legal, slot_board, slot_hist, slot_moves, params):
     """Select up to `leaves_per_tree` leaves in every tree that still owes simulations.
-    Terminal leaves are backed up at once; the others fill batch slots. Returns the number of
-    slots filled. `root_action_plan[g]` >= 0 forces the root's next action (Gumbel search)."""
+    Terminal leaves are backed up at once; the others fill batch slots (their features and
+    rollouts are leaves.py's work). Returns the number of slots filled. `root_action_plan[g]`
+    >= 0 forces the root's next action (Gumbel search)."""
     num_trees = node_i.shape[0]
     leaves = int(params[P_LEAVES])
     vloss = int(params[P_VLOSS])
     feature_code = int(params[P_FEATURE_CODE])
-    lam = params[P_LAMBDA]
-    rollout_moves = int(params[P_ROLLOUT_MOVES])
     gumbel = params[P_GUMBEL] > 0
     hist_h = root_hist.shape[1]
     max_depth = slot_path.shape[1]
@@ -230,7 +231,7 @@ def select_leaves(node_i, node_f, edge_i, edge_p, counts,
                 break  # sequential halving waits for this phase's results
             s = n_slots
             path = slot_path[s]
-            b = scratch_board[g]
+            b = slot_board[s]
             b[:] = root_board[g]
             to_play = root_info[g, R_TO_PLAY]
             passes = root_info[g, R_PASSES]
@@ -305,60 +306,37 @@ def select_leaves(node_i, node_f, edge_i, edge_p, counts,
             slot_info[s, S_NODE] = node
             slot_info[s, S_PATH_LEN] = depth + 1
             slot_info[s, S_TO_PLAY] = to_play
+            slot_info[s, S_PASSES] = passes
             legal_actions(b, to_play, root_info[g, R_KO_RULE], root_info[g, R_SUICIDE] != 0,
                           keys[g], keys_len, slot_legal[s])
-            # The leaf's last two moves, read before _leaf_history reorders leaf_moves.
-            last_move = leaf_moves[g, depth % hist_h] if depth >= 1 else root_moves[g, 0]
-            prev_move = (leaf_moves[g, (depth - 1) % hist_h] if depth >= 2
-                         else root_moves[g, 1 - depth])
-            if feature_code > 0:
-                _leaf_history(root_hist, root_moves, root_info, path_hist, leaf_hist, leaf_moves, g, depth)
-                hist_len = min(hist_h, root_info[g, R_HIST_LEN] + depth)
-                moves_len = min(hist_h, move_number)
-                encode(feature_code, b, leaf_hist[g], hist_len, leaf_moves[g], moves_len, to_play,
-                       slot_features[s])
-            if lam > 0:
-                slot_rollout[s] = _rollout_value(b, to_play, passes, rollout_moves, komi[g], rngs[g],
-                                                 owner[g], stack[g], rollout_weights, last_move, prev_move)
+            slot_info[s, S_LAST_MOVE] = leaf_moves[g, depth % hist_h] if depth >= 1 else root_moves[g, 0]
+            slot_info[s, S_PREV_MOVE] = (leaf_moves[g, (depth - 1) % hist_h] if depth >= 2
+                                         else root_moves[g, 1 - depth])
+            slot_info[s, S_HIST_LEN] = min(hist_h, root_info[g, R_HIST_LEN] + depth)
+            slot_info[s, S_MOVES_LEN] = min(hist_h, move_number)
+            _leaf_history(root_hist, root_moves, path_hist, leaf_moves, slot_hist[s], slot_moves[s], g, depth,
+                          feature_code > 0)
             n_slots += 1
             taken += 1
     return n_slots
 
 
 @nb.njit(cache=True)
-def _leaf_history(root_hist, root_moves, root_info, path_hist, leaf_hist, leaf_moves, g, depth):
-    """Order the leaf's colour and move history, most recent first: positions on the path come
-    from `path_hist` (written at index depth % H), older ones from the root's history. The move
-    history is assembled in place in `leaf_moves[g]`, whose entries depth % H hold path moves."""
+def _leaf_history(root_hist, root_moves, path_hist, leaf_moves, hist, moves, g, depth, with_colours):
+    """Write the leaf's move history (and, `with_colours`, its colour history) most recent
+    first into `moves` and `hist`: positions on the path come from `path_hist` and
+    `leaf_moves[g]` (written at index depth % H), older ones from the root's history."""
     h = root_hist.shape[1]
-    path_moves = np.empty(h, np.int64)
-    for k in range(h):
-        path_moves[k] = leaf_moves[g, k]
     for i in range(h):
         d = depth - i
         if d >= 1:
-            leaf_hist[g, i, :] = path_hist[g, d % h, :]
-            leaf_moves[g, i] = path_moves[d % h]
+            if with_colours:
+                hist[i, :] = path_hist[g, d % h, :]
+            moves[i] = leaf_moves[g, d % h]
         else:
-            leaf_hist[g, i, :] = root_hist[g, -d, :]
-            leaf_moves[g, i] = root_moves[g, -d] if -d < h else -1
-    # leaf_moves[g] now holds the ordered history; the path writes it again on the next descent.
-
-
-@nb.njit(cache=True)
-def _rollout_value(b, to_play, passes, max_moves, komi, rng, owner, stack, rollout_weights, last_move,
-                   prev_move):
-    """Play the leaf out (the board is spent), at random or with the rollout policy when
-    `rollout_weights` is not empty, and return the outcome for `to_play`."""
-    if rollout_weights.shape[0] == 0:
-        score, _ = random_playout(b, to_play, passes, max_moves, rng, owner, stack)
-    else:
-        score, _ = policy_playout(b, to_play, passes, last_move, prev_move, max_moves, rng, owner, stack,
-                                  rollout_weights)
-    margin = score - komi
-    if margin == 0:
-        return 0.0
-    return 1.0 if (margin > 0) == (to_play == 1) else -1.0
+            if with_colours:
+                hist[i, :] = root_hist[g, -d, :]
+            moves[i] = root_moves[g, -d] if -d < h else -1
 
 
 @nb.njit(cache=True, inline="always")

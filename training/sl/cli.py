@@ -52,11 +52,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-dir", required=True, help="where shards, checkpoints and logs go")
     parser.add_argument("--features", default="alphago", choices=("alphago", "agz"), help="input feature set")
     parser.add_argument("--tag", default="b6c64",
-                        help="architecture b<layers>c<filters> of the plain conv policy (default b6c64; see above)")
+                        help="architecture b<layers>c<filters> of the plain conv policy, e.g. b13c192 for "
+                             "AlphaGo's 13 layers of 192 filters (default b6c64)")
     parser.add_argument("--hours", type=float, help="run-time budget in hours (resumptions add up)")
     parser.add_argument("--steps", type=int, help="optimizer-step budget")
     parser.add_argument("--batch", type=int, default=64, help="batch size (default 64)")
-    parser.add_argument("--optimizer", default="sgd", choices=("sgd", "adamw"))
+    parser.add_argument("--optimizer", default="sgd", choices=("sgd", "adamw"),
+                        help="sgd (momentum, as AlphaGo) or adamw (default sgd)")
     parser.add_argument("--lr", type=float, help="peak learning rate (default: 0.05 for sgd, 0.002 for adamw)")
     parser.add_argument("--weight-decay", type=float,
                         help="sgd: L2 coefficient (default 1e-4); adamw: decoupled decay (default 0.01)")
@@ -66,7 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="held-out games evaluated at the end (0: all)")
     parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: physical cores)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--shard-positions", type=int, default=100_000, help="positions per training shard")
     parser.add_argument("--build-only", action="store_true", help="build the shards and stop")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
