@@ -227,6 +227,23 @@ def test_loadsgf_with_handicap_and_corrupt_files_leave_the_board_alone(tmp_path)
     assert engine.handle_line(f"loadsgf {tmp_path}").startswith("? cannot load file")
 
 
+def test_loadsgf_of_odd_charsets_devices_and_huge_files(tmp_path):
+    """CA[rot13] was '? internal error'; /dev/zero was read without end."""
+    engine = new_engine()
+    odd = tmp_path / "rot13.sgf"
+    odd.write_bytes(b"(;GM[1]FF[4]CA[rot13]SZ[9]PB[Bob];B[cc];W[gg])")
+    ok(engine, f"loadsgf {odd}")
+    assert engine.game.move_number == 2
+    snapshot = engine.game.board.copy()
+    assert engine.handle_line("loadsgf /dev/zero") == "? cannot load file: /dev/zero: not a regular file\n\n"
+    big = tmp_path / "big.sgf"
+    with open(big, "wb") as f:
+        f.truncate(33 * 1024 * 1024)
+    reply = engine.handle_line(f"loadsgf {big}")
+    assert reply.startswith("? cannot load file") and "larger than the 32 MiB" in reply
+    assert (engine.game.board == snapshot).all()
+
+
 def test_undo_and_genmove_keep_the_board_in_step_with_a_referee():
     engine = new_engine(visits=50)
     referee = GameState(9)
