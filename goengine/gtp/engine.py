@@ -20,6 +20,8 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Union
 
+import numpy as np
+
 from ..board import BLACK, WHITE
 from ..game import GameState
 from ..rules import Rules, get_rules
@@ -51,6 +53,8 @@ class EngineOptions:
     resign_threshold: float = 0.05
     threads: Optional[int] = None
     seed: int = 0
+    # The opening's move temperature (`search.choice.opening_temperature`; 0: always the best).
+    opening_temperature: float = 0.5
     ownership_playouts: int = 400
     tree_edges: int = 8_000_000  # room of the search tree (12 bytes an edge)
     resign_consecutive: int = 2
@@ -91,6 +95,7 @@ class Engine:
         self.time_settings = TimeSettings()
         self.clocks = {BLACK: Clock(), WHITE: Clock()}
         self.low_winrates = {BLACK: 0, WHITE: 0}
+        self.move_rng = np.random.default_rng([options.seed, 0x6F70])  # opening moves' draws
         self.evaluator = None
         self.quit_requested = False
         self.input_pending: Callable[[], bool] = lambda: True
