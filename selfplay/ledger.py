@@ -20,6 +20,8 @@ Record keys (written by `selfplay.match`):
 |              | limit", "resign", or "forfeit: <why>"                                    |
 | dead_stones  | stones taken off as dead by agreement before counting                    |
 | sgf          | path of the game's SGF file, or null                                     |
+| moves_hash   | 16 hex digits of the moves' sha1 (`selfplay.match.moves_hash`): equal for |
+|              | games that repeat each other move for move                               |
 
 Appends are atomic per line: the file is opened with O_APPEND and each record goes out in a single
 write() followed by fsync, under an exclusive flock, so concurrent writers interleave whole lines and a crash leaves at most

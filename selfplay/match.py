@@ -27,7 +27,8 @@ reason kept) and the next game starts a fresh process. An external engine's own 
 is recorded beside our score.
 
 Output. Each finished game is saved as SGF in `sgf_dir` (atomically) and appended to the ledger
-(`selfplay.ledger`); `progress(game, match)` is called after each. With `sprt` set the match
+(`selfplay.ledger`); `progress(game, match)` is called after each. The result table says how
+many games were distinct (not a move-for-move repeat of another with the same colours). With `sprt` set the match
 stops as soon as the test decides (`selfplay.match_stats`); games in flight then are abandoned
 and not recorded. A match with a fixed `match_id` can be resumed from its ledger
 (`play_match(..., resume=True)`): the games recorded there are taken as played, the others are
@@ -37,6 +38,7 @@ played (each from its own seed, so they are the games the first run would have p
 from __future__ import annotations
 
 import datetime
+import hashlib
 import math
 import os
 import re
@@ -125,6 +127,12 @@ class GameResult:
     engine_score: dict[str, str] = field(default_factory=dict)
     sgf: Optional[str] = None
     move_locs: tuple[int, ...] = ()   # every move played, opening included (locs; 0 = pass)
+    moves_hash: Optional[str] = None  # `moves_hash(move_locs)`: kept in the ledger
+
+    @property
+    def identity(self) -> tuple:
+        """Equal for two games with the same players in the same colours and the same moves."""
+        return (self.black, self.white, self.moves_hash or moves_hash(self.move_locs))
 
     @property
     def winner_name(self) -> Optional[str]:
@@ -164,6 +172,12 @@ class MatchResult:
 
     def _a_won(self, g: GameResult) -> bool:
         return g.winner == self._colour_of(g, 0)
+
+    @property
+    def distinct_games(self) -> int:
+        """Games that are not a move-for-move repeat (same players, same colours) of another:
+        a deterministic engine against another plays the same game again and again."""
+        return len({g.identity for g in self.games})
 
     @property
     def forfeits(self) -> int:
@@ -209,6 +223,11 @@ class MatchResult:
             reasons[key] = reasons.get(key, 0) + 1
         if reasons:
             lines.append("  endings: " + ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())))
+        if n:
+            distinct = self.distinct_games
+            lines.append(f"  distinct games: {distinct} of {n}" + (
+                f" ({n - distinct} repeat an earlier game move for move: deterministic players? "
+                f"try more --openings)" if distinct < n else ""))
         if self.config.sprt is not None:
             lower, upper = stats.sprt_bounds(self.config.alpha, self.config.beta)
             verdict = {"H1": f"H1 accepted: {self.player_a} is at least {self.config.sprt[1]:g} Elo stronger",
@@ -222,6 +241,11 @@ class MatchResult:
 
 def format_elo(x: float) -> str:
     return f"{round(x):+d}" if math.isfinite(x) else ("+inf" if x > 0 else "-inf")
+
+
+def moves_hash(move_locs: tuple[int, ...]) -> str:
+    """A short digest of a game's moves, to tell repeated games apart (in the ledger too)."""
+    return hashlib.sha1(",".join(map(str, move_locs)).encode("ascii")).hexdigest()[:16]
 
 
 def game_seed(seed: int, index: int) -> int:
@@ -308,7 +332,8 @@ class _Match:
         return GameResult(index=index, seed=r["seed"], black=names[0], white=names[1], winner=winner,
                           result=str(r.get("result")), reason=str(r.get("reason")), score=r.get("score"),
                           moves=int(r.get("moves") or 0), dead_stones=int(r.get("dead_stones") or 0),
-                          engine_score=dict(r.get("engine_score") or {}), sgf=r.get("sgf"))
+                          engine_score=dict(r.get("engine_score") or {}), sgf=r.get("sgf"),
+                          moves_hash=r.get("moves_hash") or f"unknown-{index}")
 
     def _update_sprt(self) -> None:
         if self.sprt is not None:
@@ -433,7 +458,8 @@ class _Match:
         game_result = GameResult(index=index, seed=seed, black=names[0], white=names[1], winner=winner,
                                  result=result, reason=reason, score=score, moves=game.move_number,
                                  dead_stones=dead_stones, engine_score=engine_score, sgf=sgf_path,
-                                 move_locs=tuple(m.loc for m in game.moves))
+                                 move_locs=tuple(m.loc for m in game.moves),
+                                 moves_hash=moves_hash(tuple(m.loc for m in game.moves)))
         self.result.games.append(game_result)
         if self.ledger is not None:
             append_record(self.ledger, self._ledger_record(game_result))
@@ -450,7 +476,7 @@ class _Match:
             "result": g.result, "winner": g.winner_name, "score": g.score,
             "engine_score": g.engine_score or None, "size": c.size, "komi": c.komi, "rules": c.rules,
             "visits": c.visits, "moves": g.moves, "seed": g.seed, "reason": g.reason, "dead_stones": g.dead_stones,
-            "sgf": g.sgf,
+            "sgf": g.sgf, "moves_hash": g.moves_hash,
         }
 
 
