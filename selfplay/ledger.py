@@ -115,12 +115,7 @@ def unique_games(records: Iterable[dict[str, Any]]) -> tuple[list[dict[str, Any]
     kept, dropped = [], 0
     for r in records:
         key = (r.get("match"), r.get("game"))
-        if key[0] is not None and key[1] is not None:
-            try:
-                hash(key)
-            except TypeError:
-                kept.append(r)
-                continue
+        if isinstance(key[0], str) and isinstance(key[1], int):
             if key in seen:
                 dropped += 1
                 continue

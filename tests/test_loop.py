@@ -240,9 +240,13 @@ def test_a_corrupt_record_chunk_is_quarantined_and_training_goes_on(tmp_path):
 
 
 def test_a_second_loop_on_the_same_run_dir_is_refused(tmp_path):
+    from goengine.cli import main
+
     d = rundir.RunDir(tmp_path)
     with d.locked():
         with pytest.raises(rundir.RunDirBusy, match=str(os.getpid())):
             run_loop(tmp_path, tiny_config(), 1)
+        assert main(["train", "--preset", "5x5-smoke", "--run-dir", str(tmp_path), "--no-progress"]) == 2
+        assert d.read_state() is None  # nothing was run
     with d.locked():  # released with the first holder
         pass

@@ -6,8 +6,11 @@ same run directory (after Ctrl-C or kill -9) continues from the last completed s
 
     generation g:  selfplay (resumes: counts the games already recorded for g)
                 -> train    (redone from the last saved training state if interrupted)
-                -> gate     (redone if interrupted)
-                -> done     (summary line; g + 1 begins)
+                -> gate     (resumes from the games the ledger holds for it)
+                -> done     (summary line; best.json; g + 1 begins)
+
+A restart first removes the temporary files of writes the crash interrupted and puts best.json
+right from state.json (`rundir.py`); the run dir is locked while a loop runs on it.
 
 Generation 0 is the randomly initialised network, which is the first best.
 """
@@ -83,13 +86,13 @@ class TrainingLoop:
     def run(self, generations: Optional[int] = None) -> dict:
         """Run until `generations` generations are complete (counting those already in the run
         dir; None or 0: until stopped). Returns the final state."""
-        from .models import create_initial_model
-
         self.dir.create()
         with self.dir.locked():
-            return self._run_locked(generations, create_initial_model)
+            return self._run_locked(generations)
 
-    def _run_locked(self, generations: Optional[int], create_initial_model) -> dict:
+    def _run_locked(self, generations: Optional[int]) -> dict:
+        from .models import create_initial_model
+
         for path in self.dir.remove_stale_temps():
             self.log(f"removed {path}, the temporary file of a write that was interrupted")
         state = self.dir.read_state() or self._initial_state()

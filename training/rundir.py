@@ -7,6 +7,8 @@
       models/000012-b6c64.safetensors + .json     checkpoints (weights + config + lineage)
       train_state/latest, latest.owner.json     optimizer state, and the network it belongs to
       records/gen000012-*.npz                     self-play record chunks
+      records/gen000012-attempts.json             worker starts so far (no seed is used twice)
+      records/quarantine/                         chunks that could not be read, set aside
       sgf/gen000012/*.sgf                         the same games for people and other tools
       ledger.jsonl           every gating game
       tb/                    TensorBoard scalars
