@@ -1,15 +1,48 @@
 """Atomic file writes: write a temporary file beside the target, flush it to disk, rename it over
 the target. A reader (or a restart after a crash, even kill -9) sees the old file or the new one,
 never half of one. Every checkpoint, record, pointer, ledger snapshot and SGF is written this way.
+
+A write killed before its rename leaves its temporary file behind (`.{name}.XXXXXXXX.tmp`);
+`remove_stale_temps` deletes those of a folder tree, for a program that owns the folder (a
+training run under its lock) to call when it starts.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
+
+
+TEMP_PREFIX = "."
+TEMP_SUFFIX = ".tmp"
+# mkstemp's names: the prefix, eight characters from [a-z0-9_], the suffix.
+_TEMP_NAME = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
+
+
+def is_temp_name(name: str) -> bool:
+    """Whether `name` is one of the temporary files `atomic_write_path` makes."""
+    return bool(_TEMP_NAME.match(name))
+
+
+def remove_stale_temps(folder: str | os.PathLike, skip: tuple[str, ...] = ()) -> list[Path]:
+    """Delete the temporary files of interrupted writes under `folder` (recursively, except in
+    subfolders named in `skip`); returns their paths. Only safe while nothing else writes there."""
+    removed = []
+    for root, subfolders, files in os.walk(folder):
+        subfolders[:] = [d for d in subfolders if d not in skip]
+        for name in files:
+            if is_temp_name(name):
+                path = Path(root) / name
+                try:
+                    path.unlink()
+                except FileNotFoundError:
+                    continue
+                removed.append(path)
+    return removed
 
 
 def atomic_write_path(path: str | os.PathLike, write: Callable[[str], None], mode: int = 0o644,
@@ -20,7 +53,7 @@ def atomic_write_path(path: str | os.PathLike, write: Callable[[str], None], mod
     path = Path(path)
     if make_parents:
         path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{TEMP_PREFIX}{path.name}.", suffix=TEMP_SUFFIX)
     os.close(fd)
     try:
         write(tmp)

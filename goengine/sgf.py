@@ -12,7 +12,12 @@ interpreted here so that odd files read the same way everywhere:
 - Rules: RU is kept as read (`rules_raw`) and mapped to a preset (`rules_from_sgf`); anything
   unrecognised maps to chinese.
 - Text is decoded with the CA charset (ISO-8859-1 when absent, as the SGF spec says); bytes that
-  are invalid in it are decoded as ISO-8859-1 instead, so a mislabelled file never fails.
+  are invalid in it are decoded as ISO-8859-1 instead, so a mislabelled file never fails. A CA
+  that names no text encoding a file's ASCII structure can be in (an unknown name, rot13, base64,
+  zlib, UTF-16) is read as UTF-8, with that ISO-8859-1 fallback, and a warning in the log.
+- Size: a file (or archive member, or bytes) larger than `MAX_SGF_BYTES` is refused ("file too
+  large") without being read past the limit; a path that is not a regular file (a device, a
+  pipe) is refused before it is opened for reading.
 - The main line is the first variation at every branch. Its events are `Move`s and `Setup`s
   (AB/AW/AE/PL in any node after the root); the root's own setup is `GameRecord.setup`.
 
@@ -22,9 +27,12 @@ where known, and a `reason` from `REASONS` that archive readers count by.
 
 from __future__ import annotations
 
+import codecs
 import functools
+import logging
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from typing import Optional, Union
 
@@ -43,7 +51,13 @@ BAD_VALUE = "bad property value"
 BOARD_SIZE = "unsupported board size"
 ILLEGAL_MOVE = "illegal move"
 SEVERAL_GAMES = "several games in one file"
-REASONS = (NOT_SGF, PARSE_ERROR, BAD_VALUE, BOARD_SIZE, ILLEGAL_MOVE, SEVERAL_GAMES)
+TOO_LARGE = "file too large"
+REASONS = (NOT_SGF, PARSE_ERROR, BAD_VALUE, BOARD_SIZE, ILLEGAL_MOVE, SEVERAL_GAMES, TOO_LARGE)
+# A game with every variation and comment a teacher could write is well under a megabyte; the
+# largest collections in one file (thousands of games) stay below this.
+MAX_SGF_BYTES = 32 * 1024 * 1024
+
+log = logging.getLogger(__name__)
 
 
 class SgfError(ValueError):
@@ -227,15 +241,31 @@ def _board_size(root: dict[str, list[bytes]], name: str) -> int:
     return size
 
 
-def _charset(root: dict[str, list[bytes]]) -> str:
+def _readable_charset(name: str) -> bool:
+    """Whether `name` is a text encoding in which the file's ASCII structure reads as ASCII."""
+    try:
+        if not codecs.lookup(name)._is_text_encoding:  # rot13, base64, hex, zlib, uu, bz2, quopri
+            return False
+        return b"(;FF[4]SZ[19])".decode(name) == "(;FF[4]SZ[19])"  # UTF-16 and EBCDIC do not
+    except (LookupError, ValueError, UnicodeDecodeError):  # an unknown name, or one with a NUL
+        return False
+
+
+def _charset(root: dict[str, list[bytes]], name: str) -> str:
     if "CA" not in root:
         return "iso-8859-1"
-    try:
-        charset = sgf_properties.normalise_charset_name(root["CA"][0].decode("ascii", "replace").strip())
-        b"".decode(charset)  # codecs that are not text encodings (rot13, base64) fail here
-        return charset
-    except (LookupError, ValueError):  # an unknown name, or one with a NUL in it
+    written = root["CA"][0].decode("ascii", "replace").strip()
+    if not written:
         return "iso-8859-1"
+    try:
+        charset = sgf_properties.normalise_charset_name(written)
+    except (LookupError, ValueError):
+        charset = written
+    if _readable_charset(charset):
+        return charset
+    log.warning("%s: CA[%s] is not a character set an SGF file can be written in; reading it as "
+                "UTF-8 (ISO-8859-1 where that fails)", name, written[:40])
+    return "utf-8"
 
 
 _INTERPRETED = {"SZ", "KM", "RU", "HA", "RE", "PB", "PW", "BR", "WR", "DT", "AB", "AW", "AE", "PL", "B", "W"}
@@ -247,7 +277,7 @@ def _record_from_tree(tree: sgf_grammar.Coarse_game_tree, name: str) -> GameReco
     nodes = list(sgf_grammar.main_sequence_iter(tree))
     root = nodes[0]
     size = _board_size(root, name)
-    decoder = _Decoder(name, _charset(root), size)
+    decoder = _Decoder(name, _charset(root, name), size)
     record = GameRecord(size=size, name=name)
     for ident, attr in _SIMPLE.items():
         if ident in root:
@@ -287,16 +317,35 @@ def _moves_before(data: bytes) -> int:
                if kind == "I" and token in (b"B", b"W") and next_kind == "V")
 
 
-def _load(source: Union[str, os.PathLike, bytes], name: Optional[str]) -> tuple[bytes, str]:
+def too_large(size: int, name: str, max_bytes: int = MAX_SGF_BYTES) -> SgfError:
+    return SgfError(f"{size if size > max_bytes else 'more than ' + str(max_bytes)} bytes: larger than "
+                    f"the {max_bytes // (1024 * 1024)} MiB an SGF file may have", name=name, reason=TOO_LARGE)
+
+
+def _load(source: Union[str, os.PathLike, bytes], name: Optional[str], max_bytes: int) -> tuple[bytes, str]:
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source), name or "<bytes>"
+        name = name or "<bytes>"
+        if len(source) > max_bytes:
+            raise too_large(len(source), name, max_bytes)
+        return bytes(source), name
+    name = name or os.fspath(source)
+    info = os.stat(source)
+    if not stat.S_ISREG(info.st_mode):  # /dev/zero has no end; opening a pipe waits for a writer
+        raise SgfError("not a regular file", name=name, reason=NOT_SGF)
+    if info.st_size > max_bytes:
+        raise too_large(info.st_size, name, max_bytes)
     with open(source, "rb") as f:
-        return f.read(), name or os.fspath(source)
+        data = f.read(max_bytes + 1)  # the file may have grown since
+    if len(data) > max_bytes:
+        raise too_large(len(data), name, max_bytes)
+    return data, name
 
 
-def read_sgf_collection(source: Union[str, os.PathLike, bytes], name: Optional[str] = None) -> list[GameRecord]:
-    """Every game in an SGF file (a path) or in SGF bytes. Raises SgfError."""
-    data, name = _load(source, name)
+def read_sgf_collection(source: Union[str, os.PathLike, bytes], name: Optional[str] = None,
+                        max_bytes: int = MAX_SGF_BYTES) -> list[GameRecord]:
+    """Every game in an SGF file (a path) or in SGF bytes, at most `max_bytes` long. Raises
+    SgfError."""
+    data, name = _load(source, name, max_bytes)
     try:
         trees = sgf_grammar.parse_sgf_collection(data)
     except ValueError as e:
@@ -310,10 +359,11 @@ def read_sgf_collection(source: Union[str, os.PathLike, bytes], name: Optional[s
     return [_record_from_tree(tree, f"{name}#{i + 1}") for i, tree in enumerate(trees)]
 
 
-def read_sgf(source: Union[str, os.PathLike, bytes], name: Optional[str] = None) -> GameRecord:
+def read_sgf(source: Union[str, os.PathLike, bytes], name: Optional[str] = None,
+             max_bytes: int = MAX_SGF_BYTES) -> GameRecord:
     """The game in an SGF file (a path) or in SGF bytes; `name` labels errors (default: the
     path). Raises SgfError, also when the file holds several games (see `read_sgf_collection`)."""
-    records = read_sgf_collection(source, name)
+    records = read_sgf_collection(source, name, max_bytes)
     if len(records) > 1:
         raise SgfError(f"the file holds {len(records)} games; read it with read_sgf_collection",
                        name=records[0].name.rsplit("#", 1)[0], reason=SEVERAL_GAMES)

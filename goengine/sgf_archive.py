@@ -10,7 +10,8 @@
 
 A name is the file's path, or "<archive path>:<member name>" for an archive member, with
 "#k" appended for the k-th game of a file holding several. Files whose names do not end in
-.sgf are skipped (counted, not read). Every game that is not yielded is counted in a
+.sgf are skipped (counted, not read), and so are files and members larger than
+`goengine.sgf.MAX_SGF_BYTES` (`max_bytes`; counted as "file too large", never read whole). Every game that is not yielded is counted in a
 `ReadStats` under a reason: the `goengine.sgf.REASONS` of `SgfError`, plus the ones below.
 """
 
@@ -20,13 +21,14 @@ import bz2
 import gzip
 import lzma
 import os
+import stat
 import tarfile
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Optional, Union
 
-from .sgf import GameRecord, SgfError, read_sgf_collection, replay
+from .sgf import MAX_SGF_BYTES, TOO_LARGE, GameRecord, SgfError, read_sgf_collection, replay, too_large
 
 NOT_SGF_FILE = "not an .sgf file"
 WRONG_SIZE = "wrong board size"
@@ -72,24 +74,33 @@ def _is_sgf_name(name: str) -> bool:
     return name.lower().endswith(".sgf")
 
 
-def _iter_files(source: Source, stats: ReadStats, select: Optional[Callable[[str], bool]]) -> Iterator[tuple[str, bytes]]:
+def _iter_files(source: Source, stats: ReadStats, select: Optional[Callable[[str], bool]],
+                max_bytes: int = MAX_SGF_BYTES) -> Iterator[tuple[str, bytes]]:
     """(name, bytes) of every .sgf file under `source`; other files are counted as skipped."""
     path = os.fspath(source)
     if os.path.isdir(path):
         for folder, subfolders, files in os.walk(path):
             subfolders.sort()
             for file_name in sorted(files):
-                yield from _iter_files(os.path.join(folder, file_name), stats, select)
+                yield from _iter_files(os.path.join(folder, file_name), stats, select, max_bytes)
     elif _is_archive(path):
-        yield from _iter_archive(path, stats, select)
+        yield from _iter_archive(path, stats, select, max_bytes)
     elif not _is_sgf_name(path):
         stats.skip(NOT_SGF_FILE, path)
     elif select is None or select(path):
         try:
+            if not stat.S_ISREG(os.stat(path).st_mode):  # a pipe would block, a device never end
+                stats.skip(UNREADABLE_FILE, f"{path}: not a regular file")
+                return
             with open(path, "rb") as f:
-                yield path, f.read()
+                data = f.read(max_bytes + 1)
         except OSError as e:
             stats.skip(UNREADABLE_FILE, f"{path}: {e}")
+            return
+        if len(data) > max_bytes:
+            stats.skip(TOO_LARGE, str(too_large(len(data), path, max_bytes)))
+            return
+        yield path, data
     else:
         stats.unselected += 1
 
@@ -132,7 +143,8 @@ def _open_decompressed(raw):
     return raw
 
 
-def _iter_archive(path: str, stats: ReadStats, select: Optional[Callable[[str], bool]]) -> Iterator[tuple[str, bytes]]:
+def _iter_archive(path: str, stats: ReadStats, select: Optional[Callable[[str], bool]],
+                  max_bytes: int = MAX_SGF_BYTES) -> Iterator[tuple[str, bytes]]:
     try:
         with open(path, "rb") as raw, _open_decompressed(raw) as stream:
             reader = _TailKeepingReader(stream)
@@ -148,6 +160,9 @@ def _iter_archive(path: str, stats: ReadStats, select: Optional[Callable[[str], 
                     if select is not None and not select(name):
                         stats.unselected += 1
                         continue
+                    if member.size > max_bytes:  # tarfile skips the member's data unread
+                        stats.skip(TOO_LARGE, str(too_large(member.size, name, max_bytes)))
+                        continue
                     handle = tar.extractfile(member)
                     yield name, handle.read() if handle is not None else b""
                 # tarfile ends quietly on a missing, short or garbled header as well as on the
@@ -162,7 +177,8 @@ def _iter_archive(path: str, stats: ReadStats, select: Optional[Callable[[str], 
 
 def iter_games(source: Union[Source, Iterable[Source]], *, filter: Optional[Callable[[GameRecord], bool]] = None,
                stats: Optional[ReadStats] = None, board_size: Optional[int] = None, check_moves: bool = True,
-               select: Optional[Callable[[str], bool]] = None) -> Iterator[tuple[str, GameRecord]]:
+               select: Optional[Callable[[str], bool]] = None,
+               max_bytes: int = MAX_SGF_BYTES) -> Iterator[tuple[str, GameRecord]]:
     """Yield (name, GameRecord) for every readable game in `source`, skipping the rest.
 
     filter      -- keep a game only where filter(record) is true (else "filtered out").
@@ -171,13 +187,14 @@ def iter_games(source: Union[Source, Iterable[Source]], *, filter: Optional[Call
     check_moves -- replay each game and skip those with an illegal move (costs a replay).
     select      -- called with each .sgf file's name before it is read; False passes the file
                    over unread (for sampling), counted in `stats.unselected`.
+    max_bytes   -- files and archive members larger than this are skipped ("file too large").
     """
     stats = ReadStats() if stats is None else stats
     sources = [source] if isinstance(source, (str, os.PathLike)) else list(source)
     for one in sources:
-        for name, data in _iter_files(one, stats, select):
+        for name, data in _iter_files(one, stats, select, max_bytes):
             try:
-                records = read_sgf_collection(data, name)
+                records = read_sgf_collection(data, name, max_bytes)
             except SgfError as e:
                 stats.skip(e.reason, str(e))
                 continue

@@ -17,6 +17,7 @@ replaced.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import time
 import traceback
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from multiprocessing.connection import wait as wait_for_any
 from typing import Optional
 
 import numpy as np
+
+from .lifeline import die_with_parent
 
 REPLY_TIMEOUT_S = 120.0
 
@@ -53,6 +56,7 @@ class Layout:
 
 
 def _serve(model_path: str, device: str, layout: Layout, shm_names: list[str], requests, replies, ready, stop):
+    die_with_parent(os.getppid())  # a parent killed alone leaves no server holding the device
     try:
         from goengine.nn import TorchEvaluator
 

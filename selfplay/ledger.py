@@ -20,12 +20,15 @@ Record keys (written by `selfplay.match`):
 |              | limit", "resign", or "forfeit: <why>"                                    |
 | dead_stones  | stones taken off as dead by agreement before counting                    |
 | sgf          | path of the game's SGF file, or null                                     |
+| moves_hash   | 16 hex digits of the moves' sha1 (`selfplay.match.moves_hash`): equal for |
+|              | games that repeat each other move for move                               |
 
 Appends are atomic per line: the file is opened with O_APPEND and each record goes out in a single
 write() followed by fsync, under an exclusive flock, so concurrent writers interleave whole lines and a crash leaves at most
 one broken line, at the end. Before appending, a file whose last byte is not a newline (a crash
 mid-write) gets one, so the broken fragment never swallows the next record. The reader skips and
-counts lines that are not JSON objects.
+counts lines that are not JSON objects. A game is identified by its (match, game) pair:
+`unique_games` keeps the first record of each, so a game recorded twice is counted once.
 """
 
 from __future__ import annotations
@@ -103,3 +106,19 @@ def read_ledger(path: str | os.PathLike) -> Ledger:
         else:
             ledger.skipped += 1
     return ledger
+
+
+def unique_games(records: Iterable[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """The records with each (match, game) pair once (the first), and how many were dropped.
+    Records without both keys are kept as they are."""
+    seen: set[tuple[str, int]] = set()
+    kept, dropped = [], 0
+    for r in records:
+        key = (r.get("match"), r.get("game"))
+        if isinstance(key[0], str) and isinstance(key[1], int):
+            if key in seen:
+                dropped += 1
+                continue
+            seen.add(key)
+        kept.append(r)
+    return kept, dropped

@@ -27,14 +27,18 @@ reason kept) and the next game starts a fresh process. An external engine's own 
 is recorded beside our score.
 
 Output. Each finished game is saved as SGF in `sgf_dir` (atomically) and appended to the ledger
-(`selfplay.ledger`); `progress(game, match)` is called after each. With `sprt` set the match
+(`selfplay.ledger`); `progress(game, match)` is called after each. The result table says how
+many games were distinct (not a move-for-move repeat of another with the same colours). With `sprt` set the match
 stops as soon as the test decides (`selfplay.match_stats`); games in flight then are abandoned
-and not recorded.
+and not recorded. A match with a fixed `match_id` can be resumed from its ledger
+(`play_match(..., resume=True)`): the games recorded there are taken as played, the others are
+played (each from its own seed, so they are the games the first run would have played).
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import math
 import os
 import re
@@ -51,7 +55,7 @@ from goengine.rules import get_rules
 from goengine.search import SearchConfig
 
 from . import match_stats as stats
-from .ledger import append_record, default_ledger_path
+from .ledger import append_record, default_ledger_path, read_ledger
 from .players_spec import PlayerSpec, as_spec
 from .sides import Side, SideSettings, make_side, random_move
 
@@ -86,6 +90,7 @@ class MatchConfig:
     precision: Optional[str] = None           # None: the runtime's exact default; "fp32" or "bf16"
     announce_backend: bool = True             # say on stderr which runtime each network runs on
     dead_stones: str = "agree"                # "agree" (KGS: agreement, else cleanup) or "as-is"
+    match_id: Optional[str] = None            # the ledger's match id (default: time, players, seed)
 
     def __post_init__(self) -> None:
         if self.games < 1:
@@ -126,6 +131,12 @@ class GameResult:
     engine_score: dict[str, str] = field(default_factory=dict)
     sgf: Optional[str] = None
     move_locs: tuple[int, ...] = ()   # every move played, opening included (locs; 0 = pass)
+    moves_hash: Optional[str] = None  # `moves_hash(move_locs)`: kept in the ledger
+
+    @property
+    def identity(self) -> tuple:
+        """Equal for two games with the same players in the same colours and the same moves."""
+        return (self.black, self.white, self.moves_hash or moves_hash(self.move_locs))
 
     @property
     def winner_name(self) -> Optional[str]:
@@ -165,6 +176,12 @@ class MatchResult:
 
     def _a_won(self, g: GameResult) -> bool:
         return g.winner == self._colour_of(g, 0)
+
+    @property
+    def distinct_games(self) -> int:
+        """Games that are not a move-for-move repeat (same players, same colours) of another:
+        a deterministic engine against another plays the same game again and again."""
+        return len({g.identity for g in self.games})
 
     @property
     def forfeits(self) -> int:
@@ -210,6 +227,11 @@ class MatchResult:
             reasons[key] = reasons.get(key, 0) + 1
         if reasons:
             lines.append("  endings: " + ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())))
+        if n:
+            distinct = self.distinct_games
+            lines.append(f"  distinct games: {distinct} of {n}" + (
+                f" ({n - distinct} repeat an earlier game move for move: deterministic players? "
+                f"try more --openings)" if distinct < n else ""))
         if self.config.sprt is not None:
             lower, upper = stats.sprt_bounds(self.config.alpha, self.config.beta)
             verdict = {"H1": f"H1 accepted: {self.player_a} is at least {self.config.sprt[1]:g} Elo stronger",
@@ -223,6 +245,11 @@ class MatchResult:
 
 def format_elo(x: float) -> str:
     return f"{round(x):+d}" if math.isfinite(x) else ("+inf" if x > 0 else "-inf")
+
+
+def moves_hash(move_locs: tuple[int, ...]) -> str:
+    """A short digest of a game's moves, to tell repeated games apart (in the ledger too)."""
+    return hashlib.sha1(",".join(map(str, move_locs)).encode("ascii")).hexdigest()[:16]
 
 
 def game_seed(seed: int, index: int) -> int:
@@ -268,7 +295,8 @@ class _Match:
         self.sprt = stats.Sprt(config.sprt[0], config.sprt[1], config.alpha, config.beta) if config.sprt else None
         self.openings = load_sgf_openings(config.opening_sgf_dir, config.size) if config.opening_sgf_dir else None
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S")
-        self.match_id = f"{stamp}-{_safe(spec_a.name)}-vs-{_safe(spec_b.name)}-s{config.seed}"
+        self.match_id = config.match_id or f"{stamp}-{_safe(spec_a.name)}-vs-{_safe(spec_b.name)}-s{config.seed}"
+        self.resumed: set[int] = set()
         if config.sgf_dir:
             Path(config.sgf_dir).mkdir(parents=True, exist_ok=True)
         self.settings = SideSettings(size=config.size, komi=config.komi, max_moves=config.move_limit,
@@ -294,6 +322,36 @@ class _Match:
                 game.play(random_move(game, rng))
         return game
 
+    def resume(self, records: list[dict[str, Any]]) -> None:
+        """Take the games of ledger records of this match (same id, index, players and seed)
+        as played: a resumed match plays only the others."""
+        for record in records:
+            game = self._game_of_record(record)
+            if game is not None and game.index not in self.resumed:
+                self.resumed.add(game.index)
+                self.result.games.append(game)
+        self._update_sprt()
+
+    def _game_of_record(self, r: dict[str, Any]) -> Optional[GameResult]:
+        index = r.get("game")
+        if r.get("match") != self.match_id or not isinstance(index, int) or not 0 <= index < self.config.games:
+            return None
+        names = (self.a.name, self.b.name) if index % 2 == 0 else (self.b.name, self.a.name)
+        if (r.get("black"), r.get("white")) != names or r.get("seed") != game_seed(self.config.seed, index):
+            return None
+        winner = BLACK if r.get("winner") == names[0] else WHITE if r.get("winner") == names[1] else 0
+        return GameResult(index=index, seed=r["seed"], black=names[0], white=names[1], winner=winner,
+                          result=str(r.get("result")), reason=str(r.get("reason")), score=r.get("score"),
+                          moves=int(r.get("moves") or 0), dead_stones=int(r.get("dead_stones") or 0),
+                          engine_score=dict(r.get("engine_score") or {}), sgf=r.get("sgf"),
+                          moves_hash=r.get("moves_hash") or f"unknown-{index}")
+
+    def _update_sprt(self) -> None:
+        if self.sprt is not None:
+            r = self.result
+            r.sprt_llr = self.sprt.llr(r.wins, r.draws, r.losses)
+            r.sprt_decision = self.sprt.decide(r.sprt_llr)
+
     def run(self) -> MatchResult:
         c = self.config
         parallel = c.parallel_for(self.a, self.b)
@@ -315,6 +373,8 @@ class _Match:
         while True:
             if self.result.sprt_decision is None:
                 for s in range(parallel):
+                    while next_index in self.resumed:
+                        next_index += 1
                     if slots[s] is None and next_index < c.games:
                         slots[s] = self._start(sides, s, next_index)
                         next_index += 1
@@ -409,14 +469,12 @@ class _Match:
         game_result = GameResult(index=index, seed=seed, black=names[0], white=names[1], winner=winner,
                                  result=result, reason=reason, score=score, moves=game.move_number,
                                  dead_stones=dead_stones, engine_score=engine_score, sgf=sgf_path,
-                                 move_locs=tuple(m.loc for m in game.moves))
+                                 move_locs=tuple(m.loc for m in game.moves),
+                                 moves_hash=moves_hash(tuple(m.loc for m in game.moves)))
         self.result.games.append(game_result)
         if self.ledger is not None:
             append_record(self.ledger, self._ledger_record(game_result))
-        if self.sprt is not None:
-            r = self.result
-            r.sprt_llr = self.sprt.llr(r.wins, r.draws, r.losses)
-            r.sprt_decision = self.sprt.decide(r.sprt_llr)
+        self._update_sprt()
         if self.progress is not None:
             self.progress(game_result, self.result)
         return True
@@ -429,7 +487,7 @@ class _Match:
             "result": g.result, "winner": g.winner_name, "score": g.score,
             "engine_score": g.engine_score or None, "size": c.size, "komi": c.komi, "rules": c.rules,
             "visits": c.visits, "moves": g.moves, "seed": g.seed, "reason": g.reason, "dead_stones": g.dead_stones,
-            "sgf": g.sgf,
+            "sgf": g.sgf, "moves_hash": g.moves_hash,
         }
 
 
@@ -443,10 +501,18 @@ def default_ledger(a: PlayerSpec, b: PlayerSpec) -> Optional[Path]:
 
 def play_match(a: Any, b: Any, config: MatchConfig,
                progress: Optional[Callable[[GameResult, MatchResult], None]] = None,
-               ledger: str | os.PathLike | None = None) -> MatchResult:
+               ledger: str | os.PathLike | None = None, resume: bool = False) -> MatchResult:
     """Play a match of A against B. `a` and `b`: spec strings (`selfplay.players_spec`),
     PlayerSpecs (e.g. `network_player(evaluator, name)` for networks already built), Evaluators
     (MCTS with them) or player objects. `ledger`: a JSONL path to append every game to (None:
-    no ledger). Returns every finished game and the statistics."""
+    no ledger). With `resume` (and a fixed `config.match_id`), the games the ledger already
+    holds for this match count as played and only the others are played, so an interrupted
+    match goes on where it stopped and no game is recorded twice. Returns every finished game
+    and the statistics."""
     spec_a, spec_b = as_spec(a), as_spec(b)
-    return _Match(spec_a, spec_b, config, progress, Path(ledger) if ledger is not None else None).run()
+    match = _Match(spec_a, spec_b, config, progress, Path(ledger) if ledger is not None else None)
+    if resume:
+        if config.match_id is None or ledger is None:
+            raise ValueError("resuming a match needs its ledger and a fixed match_id")
+        match.resume(read_ledger(ledger).records)
+    return match.run()

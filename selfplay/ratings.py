@@ -274,12 +274,14 @@ def parse_anchor(text: str) -> tuple[str, float]:
 
 
 def rate_ledgers(paths: Sequence[str | os.PathLike], anchor: Optional[str] = None, anchor_elo: float = 0.0,
-                 prior_draws: float = 1.0, visits: Optional[int] = None) -> tuple[RatingTable, int]:
-    """Ratings from ledger files; also returns how many malformed lines were skipped."""
-    from .ledger import read_ledger
+                 prior_draws: float = 1.0, visits: Optional[int] = None) -> tuple[RatingTable, int, int]:
+    """Ratings from ledger files; also returns how many malformed lines were skipped and how
+    many records repeated a game already read (same match and game index: counted once)."""
+    from .ledger import read_ledger, unique_games
     records, skipped = [], 0
     for p in paths:
         ledger = read_ledger(p)
         records.extend(ledger.records)
         skipped += ledger.skipped
-    return fit_ratings(results_from_ledger(records, visits), anchor, anchor_elo, prior_draws), skipped
+    records, repeated = unique_games(records)
+    return fit_ratings(results_from_ledger(records, visits), anchor, anchor_elo, prior_draws), skipped, repeated

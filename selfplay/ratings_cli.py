@@ -22,12 +22,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         anchor, anchor_elo = parse_anchor(args.anchor) if args.anchor else (None, 0.0)
-        table, skipped = rate_ledgers(args.ledgers, anchor, anchor_elo, args.prior_draws, args.visits)
+        table, skipped, repeated = rate_ledgers(args.ledgers, anchor, anchor_elo, args.prior_draws, args.visits)
     except ValueError as e:
         print(f"goengine ratings: {e}", file=sys.stderr)
         return 2
     if skipped:
         print(f"skipped {skipped} malformed ledger line(s)", file=sys.stderr)
+    if repeated:
+        print(f"counted once: {repeated} ledger record(s) repeating a game already read (same match and game)",
+              file=sys.stderr)
     print(table.format())
     if args.pairs:
         print(table.format_pairs())

@@ -33,20 +33,32 @@ Chunk layout (format version 1; G games, M moves in all, P policy entries in all
 | setup_offsets    | int64    | [G+1]   | setup stones of game g                                  |
 | setup_locs       | int16    | [S]     | locs of setup stones                                    |
 | setup_colors     | int8     | [S]     |                                                         |
+
+Readers check a chunk's arrays against this layout before using them (`check_chunk_arrays`):
+lengths and offsets that agree, actions and setup stones on the board, colours 1 or 2, finite
+non-negative policy weights, results of +1, 0 or -1. A file that fails is a `RecordError`, never
+an index past an array's end; `quarantine_chunk` moves such a file aside (into `quarantine/`
+beside it, which no reader lists) and names it in the log, so one bad file cannot stop training.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 import numpy as np
 
 from goengine.atomic import atomic_write
+from goengine.coords import MAX_SIZE, MIN_SIZE
 
 RECORD_FORMAT_VERSION = 1
+QUARANTINE_DIR = "quarantine"
+PER_GAME_KEYS = ("board_size", "komi", "handicap", "rules", "model_id", "seed", "result", "score",
+                 "resigned", "playthrough", "would_resign")
+log = logging.getLogger(__name__)
 
 
 class RecordError(ValueError):
@@ -133,8 +145,9 @@ def write_chunk(path: str | os.PathLike, games: list[GameRecord]) -> Path:
     return atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
 
 
-def read_chunk(path: str | os.PathLike) -> list[GameRecord]:
-    """All games of one chunk. Raises RecordError for a missing, corrupt or unknown file."""
+def load_chunk_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Every array of one chunk, checked (`check_chunk_arrays`). Raises RecordError for a
+    missing, corrupt, unknown or inconsistent file."""
     path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as data:
@@ -146,6 +159,80 @@ def read_chunk(path: str | os.PathLike) -> list[GameRecord]:
         raise
     except Exception as e:  # a damaged zip can fail in many ways (BadZipFile, zlib.error, ...)
         raise RecordError(f"{path}: unreadable record chunk ({type(e).__name__}: {e})") from e
+    check_chunk_arrays(d, path)
+    return d
+
+
+def _offsets_ok(offsets: np.ndarray, count: int, total: int) -> bool:
+    return (offsets.ndim == 1 and offsets.shape[0] == count + 1 and int(offsets[0]) == 0
+            and int(offsets[-1]) == total and bool(np.all(np.diff(offsets) >= 0)))
+
+
+def check_chunk_arrays(d: dict[str, np.ndarray], path: str | os.PathLike) -> None:
+    """Raise RecordError unless the arrays of a chunk fit the layout above, so that readers can
+    index them (and numba kernels replay them) without going past an array's end."""
+    def bad(what: str) -> RecordError:
+        return RecordError(f"{path}: corrupt record chunk: {what}")
+
+    keys = PER_GAME_KEYS + ("ownership", "game_offsets", "actions", "root_value", "full_search", "policy_offsets",
+                            "policy_actions", "policy_weights", "setup_offsets", "setup_locs", "setup_colors")
+    missing = [k for k in keys if k not in d]
+    if missing:
+        raise bad(f"missing arrays {missing}")
+    sizes = d["board_size"]
+    if sizes.ndim != 1:
+        raise bad("board_size is not a list")
+    games = sizes.shape[0]
+    if any(d[k].shape != (games,) for k in PER_GAME_KEYS):
+        raise bad("per-game arrays of different lengths")
+    if games and (int(sizes.min()) < MIN_SIZE or int(sizes.max()) > MAX_SIZE):
+        raise bad(f"a board size outside {MIN_SIZE}..{MAX_SIZE}")
+    moves, entries, stones = d["actions"].shape[0], d["policy_actions"].shape[0], d["setup_locs"].shape[0]
+    if not _offsets_ok(d["game_offsets"], games, moves) or d["root_value"].shape != (moves,) \
+            or d["full_search"].shape != (moves,):
+        raise bad("game offsets that do not fit the moves")
+    if not _offsets_ok(d["policy_offsets"], moves, entries) or d["policy_weights"].shape != (entries,):
+        raise bad("policy offsets that do not fit the policy entries")
+    if not _offsets_ok(d["setup_offsets"], games, stones) or d["setup_colors"].shape != (stones,):
+        raise bad("setup offsets that do not fit the setup stones")
+    points = sizes.astype(np.int64) ** 2
+    ownership = d["ownership"]
+    if ownership.ndim != 2 or ownership.shape[0] != games or (games and ownership.shape[1] < int(points.max())):
+        raise bad("an ownership array of the wrong shape")
+    move_points = np.repeat(points, np.diff(d["game_offsets"]))
+    actions = d["actions"].astype(np.int64)
+    if np.any((actions < 0) | (actions > move_points)):
+        raise bad("an action off the board")
+    entry_points = np.repeat(move_points, np.diff(d["policy_offsets"]))
+    policy_actions = d["policy_actions"].astype(np.int64)
+    if np.any((policy_actions < 0) | (policy_actions > entry_points)):
+        raise bad("a policy action off the board")
+    weights = d["policy_weights"].astype(np.float64)
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise bad("a policy weight that is negative, infinite or NaN")
+    stone_sizes = np.repeat(sizes.astype(np.int64), np.diff(d["setup_offsets"]))
+    w = stone_sizes + 2
+    locs = d["setup_locs"].astype(np.int64)
+    rows, cols = locs // np.maximum(w, 1) - 1, locs % np.maximum(w, 1) - 1
+    if np.any((rows < 0) | (rows >= stone_sizes) | (cols < 0) | (cols >= stone_sizes)):
+        raise bad("a setup stone off the board")
+    if np.any((d["setup_colors"] != 1) & (d["setup_colors"] != 2)):
+        raise bad("a setup stone whose colour is neither 1 (black) nor 2 (white)")
+    result = d["result"].astype(np.float64)
+    if np.any((result != 1) & (result != 0) & (result != -1)):
+        raise bad("a result other than +1, 0 or -1")
+    if np.any(np.isinf(d["score"])) or not np.all(np.isfinite(d["komi"])):
+        raise bad("an infinite score or komi")
+    for key in ("resigned", "would_resign"):
+        if np.any((d[key] < 0) | (d[key] > 2)):
+            raise bad(f"{key} other than 0, 1 or 2")
+    if np.any((ownership < 0) | (ownership > 2)):
+        raise bad("an ownership value other than 0, 1 or 2")
+
+
+def read_chunk(path: str | os.PathLike) -> list[GameRecord]:
+    """All games of one chunk. Raises RecordError for a missing, corrupt or unknown file."""
+    d = load_chunk_arrays(path)
     games = []
     go, po, so = d["game_offsets"], d["policy_offsets"], d["setup_offsets"]
     for i in range(len(d["board_size"])):
@@ -166,9 +253,42 @@ def read_chunk(path: str | os.PathLike) -> list[GameRecord]:
 
 
 def chunk_game_count(path: str | os.PathLike) -> int:
-    """How many games a chunk holds, without decoding them."""
-    with np.load(path) as d:
-        return int(d["game_offsets"].size) - 1
+    """How many games a chunk holds, without decoding them. Raises RecordError."""
+    try:
+        with np.load(path, allow_pickle=False) as d:
+            return int(d["game_offsets"].size) - 1
+    except Exception as e:
+        raise RecordError(f"{path}: unreadable record chunk ({type(e).__name__}: {e})") from e
+
+
+def quarantine_chunk(path: str | os.PathLike, error: Exception,
+                     report: Optional[Callable[[str], None]] = None) -> Path:
+    """Move a chunk that cannot be read into `quarantine/` beside it (readers list only the
+    folder itself), and say so in the log and to `report`. Returns the new path."""
+    path = Path(path)
+    target = path.parent / QUARANTINE_DIR / path.name
+    target.parent.mkdir(exist_ok=True)
+    try:
+        os.replace(path, target)
+    except FileNotFoundError:  # another reader moved it first
+        pass
+    message = f"record chunk {path} moved to {target}: {error}"
+    if report is not None:
+        report(message)
+    else:
+        log.warning("%s", message)
+    return target
+
+
+def count_games(paths: Iterable[str | os.PathLike], report: Optional[Callable[[str], None]] = None) -> int:
+    """Games in the chunks `paths` that can be read; those that cannot are quarantined."""
+    total = 0
+    for p in paths:
+        try:
+            total += len(read_chunk(p))
+        except RecordError as e:
+            quarantine_chunk(p, e, report)
+    return total
 
 
 def chunk_paths(directory: str | os.PathLike) -> list[Path]:

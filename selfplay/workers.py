@@ -5,6 +5,15 @@ their share of games in lockstep (`runner.py`) and write record chunks (atomical
 SGF per game. The parent shows progress, restarts a worker that dies (the games it had in flight
 are lost, its written chunks are kept), and puts a timeout on every wait. With an inference
 server (a GPU machine), workers send their leaf batches to one process that owns the device.
+
+Nothing is played twice, nothing counted twice:
+- A worker's seed derives from the run's seed, the worker's number and its attempt, and the
+  attempts are counted on disk (`{chunk_prefix}-attempts.json` beside the chunks), so a worker
+  started again, in this call or after a restart of the whole program, never replays a seed.
+- Workers die with their parent (`lifeline.py`): a parent killed alone (the out-of-memory
+  killer) leaves no worker writing records for a restarted parent to count.
+- SGF files of games whose record chunk was never written (a worker killed in between) are
+  removed, so the SGF folder holds exactly the recorded games.
 """
 
 from __future__ import annotations
@@ -21,7 +30,9 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from .records import GameRecord, chunk_game_count, write_chunk
+from .lifeline import die_with_parent
+from .records import GameRecord, RecordError, chunk_game_count, quarantine_chunk, write_chunk
+from .resume import AttemptBook, prune_unrecorded_sgf
 from .runner import SelfPlayConfig, SelfPlayRunner
 
 HEARTBEAT_TIMEOUT_S = 600.0  # a worker silent for this long is considered hung and restarted
@@ -109,9 +120,11 @@ def _result_string(record: GameRecord) -> str:
     return ("B+" if record.result > 0 else "W+") + f"{abs(record.score):g}"
 
 
-def worker_process(job: WorkerJob, messages) -> None:
+def worker_process(job: WorkerJob, messages, parent_pid: Optional[int] = None) -> None:
     """Entry point of a worker process. Ctrl-C reaches the whole process group; the parent
-    decides what it means, so workers ignore it."""
+    decides what it means, so workers ignore it. The worker ends when its parent does."""
+    if parent_pid is not None:
+        die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     worker_main(job, messages)
 
@@ -192,10 +205,14 @@ def run_selfplay(*, config: SelfPlayConfig, num_games: int, model_path: Optional
         return stats
     ctx = mp.get_context("spawn")
     remaining = list(shares)
+    restarts = [0] * workers
     attempts = [0] * workers
     seed_seq = np.random.SeedSequence(seed)
+    attempt_book = AttemptBook(Path(records_dir), chunk_prefix)
+    prune_unrecorded_sgf(records_dir, sgf_dir, chunk_prefix)
 
     def job_for(w: int) -> WorkerJob:
+        attempts[w] = attempt_book.next(w)
         child_seed = int(np.random.SeedSequence([seed_seq.entropy, w, attempts[w]]).generate_state(1)[0])
         return WorkerJob(worker_id=w, attempt=attempts[w], num_games=remaining[w], seed=child_seed, config=config,
                          model_path=model_path, model_id=model_id, records_dir=str(records_dir),
@@ -225,12 +242,18 @@ def run_selfplay(*, config: SelfPlayConfig, num_games: int, model_path: Optional
     existing = {p.name for p in Path(records_dir).glob(f"{chunk_prefix}-*.npz")}
 
     def games_on_disk(w: int) -> int:
-        return sum(chunk_game_count(p) for p in Path(records_dir).glob(f"{chunk_prefix}-*-w{w:02d}a*c*.npz")
-                   if p.name not in existing)
+        total = 0
+        for p in Path(records_dir).glob(f"{chunk_prefix}-*-w{w:02d}a*c*.npz"):
+            if p.name not in existing:
+                try:
+                    total += chunk_game_count(p)
+                except RecordError as e:
+                    quarantine_chunk(p, e)
+        return total
 
     def launch(w: int) -> None:
         queues[w] = ctx.Queue()
-        procs[w] = ctx.Process(target=worker_process, args=(job_for(w), queues[w]), daemon=True)
+        procs[w] = ctx.Process(target=worker_process, args=(job_for(w), queues[w], os.getpid()), daemon=True)
         procs[w].start()
         last_heard[w] = time.monotonic()
 
@@ -294,13 +317,13 @@ def run_selfplay(*, config: SelfPlayConfig, num_games: int, model_path: Optional
                 if remaining[w] <= 0:
                     done.add(w)
                     continue
-                attempts[w] += 1
+                restarts[w] += 1
                 stats.restarts += 1
                 reason = errors.pop(w, f"exit code {p.exitcode}" if p.exitcode is not None else "no progress")
                 print(f"self-play worker {w} died ({reason.strip().splitlines()[-1]}); restarting "
                       f"with {remaining[w]} games left", flush=True)
-                if attempts[w] > MAX_RESTARTS:
-                    raise RuntimeError(f"self-play worker {w} failed {attempts[w]} times:\n{reason}")
+                if restarts[w] > MAX_RESTARTS:
+                    raise RuntimeError(f"self-play worker {w} failed {restarts[w]} times:\n{reason}")
                 launch(w)
     finally:
         for p in procs.values():
@@ -308,6 +331,7 @@ def run_selfplay(*, config: SelfPlayConfig, num_games: int, model_path: Optional
                 p.terminate()
         for p in procs.values():
             p.join(timeout=10)
+        prune_unrecorded_sgf(records_dir, sgf_dir, chunk_prefix)  # games of workers that died
     stats.seconds = time.perf_counter() - start
     return stats
 

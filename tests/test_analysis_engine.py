@@ -77,6 +77,11 @@ def test_katrain_queries_replayed(network):
     queries = [json.loads(line) for line in (DATA / "katrain_queries.jsonl").read_text().splitlines()]
     analysis, empty_board, ponder, terminate = queries
     engine, out = make_engine(network)
+    # KaTrain's queries carry maxTime 20 s: compile the kernels first, so that a cold numba
+    # cache on a slow machine does not eat the query's time.
+    send(engine, dict(analysis, id="warm-up", overrideSettings={}))
+    engine.finish()
+    out.clear()
     send(engine, analysis)
     send(engine, empty_board)
     engine.finish()

@@ -181,6 +181,46 @@ def test_config_that_does_not_fit_the_weights(saved):
         load_checkpoint(stem)
 
 
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_weights_that_are_not_finite_are_refused(tmp_path, value):
+    """NaN weights used to load without complaint (their checksum is right: they were saved so)."""
+    model = trained_model(CONFIG)
+    with torch.no_grad():
+        next(model.parameters())[0].view(-1)[0] = value
+    stem = tmp_path / "nan"
+    save_checkpoint(stem, model, CONFIG)
+    with pytest.raises(CheckpointError, match="NaN or infinite"):
+        load_checkpoint(stem)
+
+
+def test_a_config_is_checked_before_anything_is_allocated(saved, monkeypatch):
+    """A JSON claiming 400 blocks x 2048 channels, checksum intact, made the loader allocate
+    about 120 GB before looking at a shape. Bounds come first; within them, the network is laid
+    out on the meta device (shapes only) and compared with the weights file's header."""
+    from goengine.nn import checkpoint
+
+    stem, _ = saved
+    edit_meta(stem, lambda m: m["config"].update(blocks=400, channels=2048))
+    with pytest.raises(CheckpointError, match="sane bounds.*blocks 400 > 128.*channels 2048 > 1024"):
+        load_checkpoint(stem)
+    built_on = []
+    real_build = checkpoint.build_network
+
+    def recording_build(config):
+        model = real_build(config)
+        built_on.append(next(model.parameters()).device.type)
+        return model
+
+    monkeypatch.setattr(checkpoint, "build_network", recording_build)
+    edit_meta(stem, lambda m: m["config"].update(blocks=100, channels=1024))  # about 8 GB, within bounds
+    with pytest.raises(CheckpointError, match="do not match the network config"):
+        load_checkpoint(stem)
+    assert built_on == ["meta"]
+    edit_meta(stem, lambda m: m["config"].update(blocks=2, channels=16))
+    load_checkpoint(stem)
+    assert built_on == ["meta", "meta", "cpu"]
+
+
 def test_bad_metadata(saved):
     stem, _ = saved
     edit_meta(stem, lambda m: m.update(network_class="ValueNet"))

@@ -10,6 +10,7 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
 from goengine.ascii_board import parse
 from goengine.board import BLACK, WHITE
@@ -227,6 +228,23 @@ def test_loadsgf_with_handicap_and_corrupt_files_leave_the_board_alone(tmp_path)
     assert engine.handle_line(f"loadsgf {tmp_path}").startswith("? cannot load file")
 
 
+def test_loadsgf_of_odd_charsets_devices_and_huge_files(tmp_path):
+    """CA[rot13] was '? internal error'; /dev/zero was read without end."""
+    engine = new_engine()
+    odd = tmp_path / "rot13.sgf"
+    odd.write_bytes(b"(;GM[1]FF[4]CA[rot13]SZ[9]PB[Bob];B[cc];W[gg])")
+    ok(engine, f"loadsgf {odd}")
+    assert engine.game.move_number == 2
+    snapshot = engine.game.board.copy()
+    assert engine.handle_line("loadsgf /dev/zero") == "? cannot load file: /dev/zero: not a regular file\n\n"
+    big = tmp_path / "big.sgf"
+    with open(big, "wb") as f:
+        f.truncate(33 * 1024 * 1024)
+    reply = engine.handle_line(f"loadsgf {big}")
+    assert reply.startswith("? cannot load file") and "larger than the 32 MiB" in reply
+    assert (engine.game.board == snapshot).all()
+
+
 def test_undo_and_genmove_keep_the_board_in_step_with_a_referee():
     engine = new_engine(visits=50)
     referee = GameState(9)
@@ -328,3 +346,50 @@ def test_one_colour_asked_over_and_over_gets_moves_and_then_passes():
     assert all(reply.startswith("= ") for reply in replies)
     assert replies[-1] == "= pass\n\n"
     assert engine.game.move_number == 120
+
+
+def _opening(engine: Engine, moves: int = 6) -> list[str]:
+    ok(engine, "clear_board")
+    return [ok(engine, f"genmove {'bw'[i % 2]}") for i in range(moves)]
+
+
+def test_opening_variety_is_drawn_from_the_seed():
+    """With a deterministic search (a fixed network), only the opening temperature can make
+    two engines play differently: different seeds differ, equal seeds agree, and without the
+    temperature every engine plays the same game."""
+    from goengine.evaluator import RandomEvaluator
+
+    def engine(seed: int, temperature: float) -> Engine:
+        return Engine(EngineOptions(size=9, visits=24, model="fixed", seed=seed, opening_temperature=temperature,
+                                    resign_threshold=0, ownership_playouts=8, tree_edges=200_000),
+                      evaluator_loader=lambda options: RandomEvaluator(None, "agz", seed=3))
+
+    assert _opening(engine(0, 0.0)) == _opening(engine(1, 0.0))
+    varied = [tuple(_opening(engine(seed, 0.5))) for seed in range(3)]
+    assert len(set(varied)) >= 2
+    assert tuple(_opening(engine(2, 0.5))) == varied[2]
+
+
+def test_opening_temperature_fades_to_the_best_move():
+    from goengine.search.choice import opening_temperature
+
+    assert opening_temperature(0, 19, 0.5) == 0.5
+    assert opening_temperature(19, 19, 0.5) == pytest.approx(0.25)
+    assert opening_temperature(45, 19, 0.5) == 0.0  # below 0.1: the most visited move
+    assert opening_temperature(4, 9, 0.5) == pytest.approx(0.5 * 0.5 ** (4 * 19 / 81))
+    assert opening_temperature(11, 9, 0.5) == 0.0 and opening_temperature(0, 9, 0.0) == 0.0
+
+
+def test_every_fresh_process_plays_its_own_game_and_says_its_seed():
+    """`goengine gtp` seeded itself with 0, so every process played the same game against a
+    deterministic opponent (a match tool starting a fresh engine per game got copies)."""
+    procs = [subprocess.Popen(engine_argv("--size", "9", "--visits", "24", "--resign-threshold", "0"),
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env=engine_env()) for _ in range(2)]
+    script = "".join(f"genmove {'bw'[i % 2]}\n" for i in range(6)) + "quit\n"
+    outs = [p.communicate(script, timeout=300) for p in procs]
+    games = [[line[2:] for line in out.splitlines() if line.startswith("= ")] for out, _ in outs]
+    seeds = [re.search(r"seed (\d+) \(--seed \1 plays", err) for _, err in outs]
+    assert all(seeds), [err for _, err in outs]
+    assert seeds[0].group(1) != seeds[1].group(1)
+    assert len(games[0]) == len(games[1]) == 6 and games[0] != games[1]

@@ -92,8 +92,9 @@ def test_analysis_streams_until_the_next_command(report):
         assert orders == list(range(len(entries)))
 
 
-KATA_MOVE = re.compile(r"^move (\S+) visits (\d+) utility (\S+) winrate (\S+) prior (\S+) lcb (\S+) "
-                       r"order (\d+) pv((?: \S+)+)$")
+KATA_MOVE = re.compile(r"^move (\S+) visits (\d+) utility (\S+) winrate (\S+)"
+                       r"(?: scoreMean \S+ scoreStdev \S+ scoreLead \S+)? prior (\S+) lcb (\S+)"
+                       r"(?: utilityLcb \S+)? order (\d+) pv((?: \S+)+)$")
 
 
 def test_kata_analysis_with_ownership(report):

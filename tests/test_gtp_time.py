@@ -177,3 +177,23 @@ def test_nine_by_nine_game_on_five_seconds_absolute():
     assert outcome.resigned is None
     assert len(outcome.moves) >= 20
     assert outcome.seconds["black"] < 5.0, f"used {outcome.seconds['black']:.2f} s of 5"
+
+
+@pytest.mark.parametrize("command", ["time_settings 1e308 0 0", "time_settings 0 1e308 1",
+                                     "kgs-time_settings absolute 1e308",
+                                     "kgs-time_settings byoyomi 0 1e308 99999999999999999999999",
+                                     "kgs-time_settings canadian 1e308 1e308 99999999999999999999999"])
+def test_huge_clocks_are_clamped_and_genmove_still_plays(command):
+    """A clock of 1e308 seconds once made every later genmove fail (int() of an infinite
+    number of simulations); such values mean "no practical limit" and are clamped."""
+    from goengine.gtp.timecontrol import MAX_COUNT, MAX_SECONDS
+
+    engine = Engine(EngineOptions(size=9, visits=16, ownership_playouts=8, tree_edges=200_000, resign_threshold=0))
+    assert engine.handle_line(command) == "=\n\n"
+    assert engine.time_settings.main_time <= MAX_SECONDS and engine.time_settings.period_time <= MAX_SECONDS
+    assert engine.time_settings.period_stones <= MAX_COUNT and engine.time_settings.periods <= MAX_COUNT
+    for colour in ("b", "w", "b"):  # the first search measures the speed, the later ones use it
+        assert engine.handle_line(f"genmove {colour}").startswith("= ")
+    assert engine.handle_line("time_left b 1e308 0") == "=\n\n"
+    assert engine.clocks[1].main_left <= MAX_SECONDS
+    assert engine.handle_line("genmove b").startswith("= ")

@@ -135,3 +135,118 @@ def test_a_changed_config_is_refused_on_restart(tmp_path):
     args.set = []
     args.generations = 7
     assert resolve_config(args, saved).run.generations == 7
+
+
+def _ledger_games(d):
+    from selfplay.ledger import read_ledger
+    return [(r["match"], r["game"]) for r in read_ledger(d.ledger).records]
+
+
+def test_an_interrupted_gate_resumes_and_counts_each_game_once(tmp_path, monkeypatch):
+    """A gate killed after its first game used to start again from game 0, leaving that game
+    twice in the ledger (and rated twice)."""
+    from selfplay import match as match_module
+
+    config = tiny_config(**{"gating.games": 4, "gating.parallel_games": 1})
+    real_append = match_module.append_record
+    appended = []
+
+    def append_then_crash(path, record):
+        real_append(path, record)
+        appended.append(record)
+        if len(appended) == 1:
+            raise KeyboardInterrupt("simulated kill after the first gating game")
+
+    monkeypatch.setattr(match_module, "append_record", append_then_crash)
+    with pytest.raises(KeyboardInterrupt):
+        run_loop(tmp_path, config, 1)
+    d = rundir.RunDir(tmp_path)
+    assert d.read_state()["phase"] == "gate" and len(_ledger_games(d)) == 1
+    state = run_loop(tmp_path, config, 1)
+    games = _ledger_games(d)
+    assert len(games) == 4 and len(set(games)) == 4, games
+    gate = state["history"][-1]
+    assert gate["gate_wins"] + gate["gate_losses"] + gate["gate_draws"] == 4
+    assert len(list((tmp_path / "sgf" / "gate000001").glob("*.sgf"))) == 4
+
+
+@pytest.mark.parametrize("crash_on", ["state.json", "best.json"])
+def test_state_and_best_pointer_agree_whatever_write_a_crash_interrupts(tmp_path, monkeypatch, crash_on):
+    """The gate promotes, the process dies writing one of the two files, and the repeated gate
+    does not promote: best.json must end up naming state.json's best (it used to keep naming
+    the candidate that the state never adopted)."""
+    from training import loop as loop_module
+
+    config = tiny_config()
+    run_loop(tmp_path, config, 1)
+    d = rundir.RunDir(tmp_path)
+    verdicts = iter([True, False])
+    gated, crashed = [], []
+
+    def fake_gate(self, g, best, candidate):
+        gated.append(g)
+        return {"promoted": next(verdicts), "gate_wins": 0, "gate_losses": 0, "gate_draws": 0}
+
+    monkeypatch.setattr(loop_module.TrainingLoop, "_gate", fake_gate)
+    real_replace = atomic.os.replace
+
+    def crash_once(src, dst):
+        if str(dst).endswith(crash_on) and gated and not crashed:
+            crashed.append(dst)
+            raise KeyboardInterrupt(f"simulated kill while writing {crash_on}")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", crash_once)
+    with pytest.raises(KeyboardInterrupt):
+        run_loop(tmp_path, config, 2)
+    assert crashed and gated == [2]
+    state = run_loop(tmp_path, config, 2)
+    assert gated == [2, 2] or crash_on == "best.json"  # a state written before the crash is kept
+    assert state["generation"] == 2 and state["phase"] == "done"
+    assert d.read_best() == state["best"] == d.read_state()["best"]
+
+
+def test_temp_files_of_interrupted_writes_are_removed_at_start(tmp_path):
+    config = tiny_config()
+    run_loop(tmp_path, config, 1)
+    d = rundir.RunDir(tmp_path)
+    leftovers = [d.models / ".000001-b2c16.safetensors.abcd_123.tmp", d.records / ".gen000002-1-w00a0c0000.npz.x1y2z3w4.tmp",
+                 d.train_state.parent / ".latest.qwertyui.tmp", tmp_path / ".state.json.a1b2c3d4.tmp",
+                 tmp_path / "sgf" / "gate000001" / ".g.sgf.zzzzzzzz.tmp"]
+    for p in leftovers:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b"half a file")
+    keep = tmp_path / "notes.tmp"  # not a name our writes use
+    keep.write_text("mine")
+    run_loop(tmp_path, config, 1)
+    assert not [p for p in leftovers if p.exists()]
+    assert keep.exists()
+
+
+def test_a_corrupt_record_chunk_is_quarantined_and_training_goes_on(tmp_path):
+    """A truncated chunk used to stop every restart with zipfile.BadZipFile naming no file."""
+    config = tiny_config()
+    run_loop(tmp_path, config, 1)
+    d = rundir.RunDir(tmp_path)
+    bad = records.chunk_paths(d.records)[0]
+    bad.write_bytes(bad.read_bytes()[:100])
+    lines = []
+    loop = TrainingLoop(tmp_path, config, workers=1, progress=False, in_process_selfplay=True, log=lines.append)
+    state = loop.run(2)
+    assert state["generation"] == 2 and state["phase"] == "done"
+    assert not bad.exists() and (d.records / "quarantine" / bad.name).exists()
+    assert any(bad.name in line and "quarantine" in line for line in lines), lines
+    assert all(len(records.read_chunk(p)) > 0 for p in records.chunk_paths(d.records))
+
+
+def test_a_second_loop_on_the_same_run_dir_is_refused(tmp_path):
+    from goengine.cli import main
+
+    d = rundir.RunDir(tmp_path)
+    with d.locked():
+        with pytest.raises(rundir.RunDirBusy, match=str(os.getpid())):
+            run_loop(tmp_path, tiny_config(), 1)
+        assert main(["train", "--preset", "5x5-smoke", "--run-dir", str(tmp_path), "--no-progress"]) == 2
+        assert d.read_state() is None  # nothing was run
+    with d.locked():  # released with the first holder
+        pass

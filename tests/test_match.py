@@ -198,3 +198,15 @@ def test_sgf_openings_start_each_pair_of_games(tmp_path):
         expected = [loc_of_vertex(v, 9) for v in openings[g.index // 2]]
         assert list(g.move_locs[:len(expected)]) == expected
         assert g.reason == "move limit" and g.moves == 12
+
+
+def test_the_table_says_how_many_games_were_distinct():
+    """Two deterministic players with no opening moves play the same game in every pair of
+    colours: the match must say so rather than count four games where it played two."""
+    a = network_player(RandomEvaluator(7, seed=1), "net-1")
+    b = network_player(RandomEvaluator(7, seed=2), "net-2")
+    result = play_match(a, b, MatchConfig(games=4, size=7, visits=8, opening_moves=(0, 0), parallel=4))
+    assert result.distinct_games == 2
+    assert "distinct games: 2 of 4 (2 repeat an earlier game" in result.table()
+    varied = play_match(a, b, MatchConfig(games=4, size=7, visits=8, opening_moves=(2, 2), parallel=4))
+    assert varied.distinct_games == 4 and "distinct games: 4 of 4\n" in varied.table() + "\n"

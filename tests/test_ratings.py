@@ -106,3 +106,41 @@ def test_plot_and_command(tmp_path, capsys):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = fit_ratings(_round_robin(TRUE, 20, np.random.default_rng(5)), anchor="gnugo", anchor_elo=1500)
     assert plot_ratings(table, tmp_path / "again.png").stat().st_size > 1000
+
+
+def test_the_readme_ratings_example_reads_what_goengine_match_writes(tmp_path, monkeypatch, capsys):
+    """The README rated `runs/quick/ledger.jsonl` (the gating games, none with `random`) while
+    `goengine match` writes the run's `matches.jsonl`: the example failed with "anchor 'random'
+    played no game". Here a run dir plays a README-style match, then the README's line is run."""
+    import shlex
+    from pathlib import Path
+
+    from goengine.nn import NetConfig, build_network, save_checkpoint
+    from training.rundir import RunDir
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    line = next(l.strip() for l in readme.splitlines() if l.strip().startswith("goengine ratings runs/quick/"))
+    monkeypatch.chdir(tmp_path)
+    config = NetConfig.from_tag("b1c8", kind="policy_value", in_planes=18, board_sizes=(5,), head_channels=4,
+                                value_hidden=8)
+    save_checkpoint(tmp_path / "runs/quick/models/000001-b1c8", build_network(config), config, model_id="000001-b1c8")
+    RunDir(tmp_path / "runs/quick").write_best("000001-b1c8")
+    assert main(["match", "runs/quick:best", "random", "--games", "2", "--size", "5", "--visits", "4",
+                 "--openings", "0"]) == 0
+    capsys.readouterr()
+    assert main(shlex.split(line)[1:]) == 0, capsys.readouterr().err
+    assert "random" in capsys.readouterr().out
+
+
+def test_a_game_recorded_twice_is_rated_once(tmp_path, capsys):
+    """19 ledger records for 12 real games were all rated: a game is its (match, game) pair."""
+    ledger = tmp_path / "ledger.jsonl"
+    games = [{"match": "gate000003-x", "game": i, "black": "a" if i % 2 == 0 else "b",
+              "white": "b" if i % 2 == 0 else "a", "winner": "a", "visits": 8} for i in range(4)]
+    ledger.write_text("".join(json.dumps(r) + "\n" for r in games + games[:3]))
+    from selfplay.ratings import rate_ledgers
+
+    table, skipped, repeated = rate_ledgers([ledger], anchor="b")
+    assert (table.games, skipped, repeated) == (4, 0, 3)
+    assert main(["ratings", str(ledger), "--anchor", "b=0"]) == 0
+    assert "counted once: 3 ledger record(s)" in capsys.readouterr().err

@@ -388,6 +388,14 @@ def test_checkpoint_round_trip_and_corruption(tmp_path):
         load_rollout_model(tmp_path / "absent")
 
 
+def test_a_rollout_checkpoint_with_nan_weights_is_refused(tmp_path):
+    w = np.zeros(F.NUM_FEATURES, np.float32)
+    w[3] = np.nan
+    save_rollout_model(tmp_path / "r", w)  # its checksum is right: the file was written so
+    with pytest.raises(RolloutModelError, match="NaN"):
+        load_rollout_model(tmp_path / "r")
+
+
 def test_torch_module_scores_match_the_kernel(tmp_path, one_torch_thread):
     torch = pytest.importorskip("torch")
     from goengine.nn.rollout_policy import RolloutPolicy

@@ -170,3 +170,151 @@ def test_a_worker_that_dies_is_restarted_and_the_games_are_finished(tmp_path):
     # and a game finished but not yet written when the worker died is played again (so the
     # finished count may be higher).
     assert len(games) == num_games and stats.games >= num_games - on_disk_at_kill[0]
+
+
+def test_a_restarted_selfplay_never_replays_a_game(tmp_path):
+    """A restart calls run_selfplay again with the generation's seed; its workers used to start
+    from attempt 0 again and so replay, move for move, the games already recorded."""
+    config = SelfPlayConfig(board_size=5, komi=0.5, parallel_games=2, search=SearchConfig(num_simulations=4, leaves_per_tree=1),
+                            allow_resign=False, pass_rule="end", temperature_moves=4)
+    records, sgf = tmp_path / "r", tmp_path / "sgf"
+    for _ in range(3):  # the first run and two restarts, each owing two more games
+        run_selfplay(config=config, num_games=2, model_path=None, model_id="uniform", records_dir=records,
+                     sgf_dir=sgf, chunk_prefix="gen000001", seed=1, workers=1, games_per_chunk=1, in_process=True)
+    games = [g for p in sorted(records.glob("gen000001-*.npz")) for g in read_chunk(p)]
+    assert len(games) == 6
+    assert len({g.seed for g in games}) == 6
+    assert len({tuple(g.actions) for g in games}) == 6, "a restart replayed a recorded game"
+    assert len(list(sgf.glob("*.sgf"))) == 6
+
+
+def test_sgf_files_of_games_never_recorded_are_removed(tmp_path):
+    from selfplay.resume import prune_unrecorded_sgf
+
+    records, sgf = tmp_path / "r", tmp_path / "sgf"
+    records.mkdir()
+    sgf.mkdir()
+    write_chunk(records / "gen000001-1-w00a0c0000.npz", [_record()])  # seed 99
+    kept = sgf / f"gen000001-w00a0-{99:019d}.sgf"
+    lost = sgf / f"gen000001-w00a0-{12345:019d}.sgf"  # its worker died before the chunk
+    other = sgf / f"gen000002-w00a0-{12345:019d}.sgf"  # another generation's
+    for p in (kept, lost, other):
+        p.write_text("(;)")
+    assert prune_unrecorded_sgf(records, sgf, "gen000001") == 1
+    assert kept.exists() and not lost.exists() and other.exists()
+
+
+def test_the_attempt_book_survives_its_own_loss(tmp_path):
+    from selfplay.resume import AttemptBook
+
+    book = AttemptBook(tmp_path, "gen000003")
+    assert [book.next(0), book.next(0), book.next(1)] == [0, 1, 0]
+    book.path.write_text("{not json")
+    write_chunk(tmp_path / "gen000003-5-w00a7c0000.npz", [_record()])
+    assert book.next(0) == 8  # past every attempt a chunk name shows
+    assert book.next(1) == 0
+
+
+PARENT_SCRIPT = """
+import sys
+from goengine.search import SearchConfig
+from selfplay.runner import SelfPlayConfig
+from selfplay.workers import run_selfplay
+config = SelfPlayConfig(board_size=5, komi=0.5, parallel_games=1, allow_resign=False, pass_rule="end",
+                        search=SearchConfig(num_simulations=4, leaves_per_tree=1))
+run_selfplay(config=config, num_games=100000, model_path=None, model_id="uniform", records_dir=sys.argv[1],
+             sgf_dir=None, chunk_prefix="gen000001", seed=1, workers=1, games_per_chunk=1)
+"""
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc to find the worker processes")
+def test_workers_die_when_their_parent_is_killed_alone(tmp_path):
+    """What the out-of-memory killer does: SIGKILL to the parent only. Its workers used to run
+    on, writing records that the restarted loop then counted a second time."""
+    import subprocess
+    import sys
+
+    from gtp_helpers import engine_env
+
+    records = tmp_path / "r"
+    parent = subprocess.Popen([sys.executable, "-c", PARENT_SCRIPT, str(records)], env=engine_env(),
+                              start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not any(records.glob("gen000001-*.npz")):  # a worker is playing
+            assert parent.poll() is None and time.monotonic() < deadline, "self-play did not start"
+            time.sleep(0.05)
+        workers = _children(parent.pid)  # the worker (and multiprocessing's resource tracker)
+        assert workers
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        survivors = [pid for pid in workers if _alive(pid)]
+        count = len(list(records.glob("gen000001-*.npz")))
+        time.sleep(1.0)
+        assert not survivors, f"processes {survivors} outlived their parent"
+        assert len(list(records.glob("gen000001-*.npz"))) == count  # nobody writes any more
+    finally:
+        try:
+            os.killpg(parent.pid, signal.SIGKILL)  # whatever is left of the session
+        except ProcessLookupError:
+            pass
+        parent.wait()
+
+
+def _tampered(tmp_path, name, **changes):
+    """A chunk of one good game with some of its arrays replaced."""
+    good = write_chunk(tmp_path / "good.npz", [_record(setup=[(8, BLACK)])])
+    with np.load(good) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays.update({k: np.asarray(v, arrays[k].dtype) for k, v in changes.items()})
+    path = tmp_path / name
+    np.savez(path, **arrays)
+    return path
+
+
+@pytest.mark.parametrize("name, changes, message", [
+    ("colour.npz", {"setup_colors": [7]}, "colour"),
+    ("nan.npz", {"policy_weights": [np.nan, 1, 1, 1, 1, 1]}, "NaN"),
+    ("negative.npz", {"policy_weights": [-1, 1, 1, 1, 1, 1]}, "negative"),
+    ("offsets.npz", {"game_offsets": [0, 500]}, "offsets"),
+    ("policy_offsets.npz", {"policy_offsets": [0, 2, 2, 4, 900, 6]}, "policy offsets"),
+    ("action.npz", {"actions": [0, 6, 12, 26, 25]}, "off the board"),
+    ("setup.npz", {"setup_locs": [999]}, "off the board"),
+    ("result.npz", {"result": [7.0]}, "result"),
+    ("size.npz", {"board_size": [60]}, "board size"),
+])
+def test_inconsistent_chunks_are_refused_before_use(tmp_path, name, changes, message):
+    """Out-of-range setup colours used to be read past the end of an array, and NaN policy
+    targets were accepted; every reader checks the arrays first."""
+    from training.replay import load_chunk_games
+
+    path = _tampered(tmp_path, name, **changes)
+    with pytest.raises(RecordError, match=message):
+        read_chunk(path)
+    with pytest.raises(RecordError, match=message):
+        load_chunk_games(path)

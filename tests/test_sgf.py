@@ -175,6 +175,40 @@ def test_text_decoding_with_and_without_a_charset():
     assert read_sgf(b"(;PB[a\\]b\\\\c];B[dd])").black == "a]b\\c"
 
 
+@pytest.mark.parametrize("charset", ["rot13", "base64", "hex", "zlib", "uu", "bz2", "quopri", "utf-16",
+                                     "no-such-charset", "utf\x008"])
+def test_a_charset_that_cannot_be_read_falls_back_to_utf8_with_a_warning(charset, caplog):
+    """CA[rot13] (or any codec that is not a text encoding) used to raise LookupError, which
+    GTP answered with '? internal error' and which aborted a whole dataset build."""
+    data = b"(;GM[1]FF[4]CA[" + charset.encode() + b"]SZ[9]PB[" + "Jérôme".encode() + b"]PW[" + \
+        "Jérôme".encode("latin-1") + b"];B[cc])"
+    with caplog.at_level("WARNING", logger="goengine.sgf"):
+        record = read_sgf(data, name="odd.sgf")
+    assert record.black == "Jérôme" and record.white == "Jérôme"  # UTF-8, else ISO-8859-1
+    assert [m.loc for m in record.moves] == [loc_of_vertex("C7", 9)]
+    assert any("odd.sgf" in r.getMessage() and "UTF-8" in r.getMessage() for r in caplog.records)
+
+
+def test_files_over_the_size_limit_are_refused_unread(tmp_path, monkeypatch):
+    from goengine import sgf as sgf_module
+
+    big = tmp_path / "big.sgf"
+    with open(big, "wb") as f:
+        f.write(b"(;SZ[9];B[cc])")
+        f.truncate(sgf_module.MAX_SGF_BYTES + 1)  # sparse: nothing written past the game
+    with pytest.raises(SgfError, match="larger than the 32 MiB") as info:
+        read_sgf(big)
+    assert info.value.reason == sgf_module.TOO_LARGE
+    opened = []
+    monkeypatch.setattr("builtins.open", lambda *a, **k: opened.append(a) or (_ for _ in ()).throw(OSError("x")))
+    with pytest.raises(SgfError, match="not a regular file"):
+        read_sgf("/dev/zero")  # refused before it is opened: no end to read to
+    assert not opened
+    monkeypatch.undo()
+    with pytest.raises(SgfError, match="larger than"):
+        read_sgf(b"(;SZ[9])" + b" " * 100, max_bytes=50)
+
+
 # --- errors -----------------------------------------------------------------------------------
 
 def error_of(data: bytes, name: str = "game.sgf", **replay_args) -> SgfError:

@@ -195,3 +195,36 @@ def test_alphago_games_read_without_errors(data_root):
     assert stats.read == len(games) == 216
     assert set(stats.skipped) <= {NOT_SGF_FILE}, stats.examples
     assert {record.size for _, record in games} == {19}
+
+
+def test_members_and_files_over_the_size_limit_are_skipped_unread(tmp_path):
+    from goengine.sgf import TOO_LARGE
+
+    files = {"g/small.sgf": GOOD_EVEN, "g/big.sgf": GOOD_EVEN + b" " * 500}
+    archive = tmp_path / "a.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    folder = tmp_path / "folder"
+    for name, data in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    for source in (archive, folder):
+        stats = ReadStats()
+        games = list(iter_games(source, stats=stats, max_bytes=200))
+        assert [Path(name).name for name, _ in games] == ["small.sgf"]
+        assert dict(stats.skipped) == {TOO_LARGE: 1}
+        assert "big.sgf" in stats.examples[TOO_LARGE][0] and "larger than" in stats.examples[TOO_LARGE][0]
+
+
+
+def test_a_game_with_an_unreadable_charset_is_read_not_fatal(tmp_path):
+    """One CA[rot13] game used to abort a whole `train-sl --build-only` with LookupError."""
+    folder = tmp_path / "g"
+    folder.mkdir()
+    (folder / "a.sgf").write_bytes(b"(;CA[rot13]SZ[19];B[pd];W[dp])")
+    (folder / "b.sgf").write_bytes(GOOD_EVEN)
+    stats = ReadStats()
+    assert len(list(iter_games(folder, stats=stats))) == 2 and stats.total_skipped == 0

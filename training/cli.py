@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     from .loop import TrainingLoop
     from goengine.atomic import atomic_write_text
 
-    from .rundir import RunDir
+    from .rundir import RunDir, RunDirBusy
 
     run_dir = RunDir(args.run_dir)
     try:
@@ -86,7 +86,11 @@ def run(args: argparse.Namespace) -> int:
     run_dir.create()
     atomic_write_text(run_dir.config_path, config.to_toml())
     loop = TrainingLoop(run_dir.root, config, workers=config.selfplay.workers, progress=not args.no_progress)
-    state = loop.run()
+    try:
+        state = loop.run()
+    except RunDirBusy as e:
+        print(f"goengine train: {e}", file=sys.stderr)
+        return 2
     print(f"stopped after generation {state['generation']} ({state['phase']}); best network {state['best']}; "
           f"rerun the same command to continue")
     return 0

@@ -1,7 +1,11 @@
 """Gating: the candidate plays the best network with the match code `goengine match` uses
 (alternating colours, no noise, lockstep batched search) and is promoted when it wins at least
 `threshold` of the games (winrate), when SPRT(elo0, elo1) accepts it (sprt), or always
-(AlphaZero's choice)."""
+(AlphaZero's choice).
+
+A gate has a fixed match id (`gate{generation:06d}-{candidate}-vs-{best}`), and an interrupted
+gate resumes from the games its ledger holds: each game is counted once, however often the gate
+is started."""
 
 from __future__ import annotations
 
@@ -9,6 +13,10 @@ from typing import Callable
 
 from .config import RunConfig
 from .rundir import RunDir
+
+
+def gate_match_id(generation: int, candidate: str, best: str) -> str:
+    return f"gate{generation:06d}-{candidate}-vs-{best}"
 
 
 def gate(run_dir: RunDir, config: RunConfig, *, best: str, candidate: str, generation: int, device: str,
@@ -29,16 +37,17 @@ def gate(run_dir: RunDir, config: RunConfig, *, best: str, candidate: str, gener
                                sprt=(g.sprt_elo0, g.sprt_elo1) if g.mode == "sprt" else None,
                                parallel=g.parallel_games, search=search, device=device, backend=backend, precision=precision,
                                announce_backend=False, allow_resign=g.allow_resign,
-                               max_moves=r.max_moves or 2 * r.board_size ** 2)
+                               max_moves=r.max_moves or 2 * r.board_size ** 2,
+                               match_id=gate_match_id(generation, candidate, best))
     bar = tqdm(total=g.games, desc=f"gen {generation} gate", unit="game", leave=False, dynamic_ncols=True,
                disable=not progress)
 
     def on_game(game, match) -> None:
-        bar.update(1)
+        bar.update(len(match.games) - bar.n)  # resumed games included
         bar.set_postfix_str(f"{match.wins}-{match.losses}" + (f"-{match.draws}" if match.draws else ""))
 
     result = play_match(f"{candidate}={run_dir.model_stem(candidate)}", f"{best}={run_dir.model_stem(best)}",
-                        match_config, progress=on_game, ledger=run_dir.ledger)
+                        match_config, progress=on_game, ledger=run_dir.ledger, resume=True)
     bar.close()
     played = result.wins + result.losses + result.draws
     win_rate = (result.wins + 0.5 * result.draws) / played if played else 0.0

@@ -6,8 +6,11 @@ same run directory (after Ctrl-C or kill -9) continues from the last completed s
 
     generation g:  selfplay (resumes: counts the games already recorded for g)
                 -> train    (redone from the last saved training state if interrupted)
-                -> gate     (redone if interrupted)
-                -> done     (summary line; g + 1 begins)
+                -> gate     (resumes from the games the ledger holds for it)
+                -> done     (summary line; best.json; g + 1 begins)
+
+A restart first removes the temporary files of writes the crash interrupted and puts best.json
+right from state.json (`rundir.py`); the run dir is locked while a loop runs on it.
 
 Generation 0 is the randomly initialised network, which is the first best.
 """
@@ -83,16 +86,26 @@ class TrainingLoop:
     def run(self, generations: Optional[int] = None) -> dict:
         """Run until `generations` generations are complete (counting those already in the run
         dir; None or 0: until stopped). Returns the final state."""
+        self.dir.create()
+        with self.dir.locked():
+            return self._run_locked(generations)
+
+    def _run_locked(self, generations: Optional[int]) -> dict:
         from .models import create_initial_model
 
-        self.dir.create()
+        for path in self.dir.remove_stale_temps():
+            self.log(f"removed {path}, the temporary file of a write that was interrupted")
         state = self.dir.read_state() or self._initial_state()
         if state["best"] is None:
             model_id = create_initial_model(self.dir, self.config)
             state.update(best=model_id, latest=model_id)
-            self.dir.write_best(model_id)
             self._save(state)
+            self.dir.write_best(model_id)
             self.log(f"generation 0: initial network {model_id}")
+        elif self.dir.read_best() != state["best"]:
+            # A crash between state.json and best.json: the state is the record of what happened.
+            self.log(f"best.json put right: {state['best']} (as state.json says)")
+            self.dir.write_best(state["best"])
         target = generations if generations else self.config.run.generations
         self.log(self._runtime_line())
         previous = signal.signal(signal.SIGINT, self.request_stop) if _main_thread() else None
@@ -128,13 +141,13 @@ class TrainingLoop:
         elif phase == "gate":
             current.update(self._gate(g, state["best"], current["candidate"]))
             best = current["candidate"] if current["promoted"] else state["best"]
-            if current["promoted"]:
-                self.dir.write_best(best)
             self.log(summary_line(g, current, best))
             self._scalar("gating/win_rate", current.get("gate_win_rate", float("nan")), g)
             history = list(state.get("history", [])) + [dict(current, best=best)]
             state = dict(state, phase="done", best=best, history=history, current=None)
         self._save(state)
+        if phase == "gate" and state["best"] != self.dir.read_best():
+            self.dir.write_best(state["best"])  # after the state: see rundir.py
         return state
 
     # --- phases ------------------------------------------------------------------------------
@@ -144,13 +157,20 @@ class TrainingLoop:
         s = self.config.selfplay
         if not (s.resign_calibration and s.allow_resign):
             return threshold
-        from selfplay.records import read_chunk
+        from selfplay.records import RecordError, quarantine_chunk, read_chunk
 
         from .resign import PlayedOut, calibrate
 
-        games = [PlayedOut(np.asarray(r.root_values, np.float32), 1, r.winner)
-                 for k in range(max(1, g - 2), g + 1) for p in self.dir.generation_chunks(k)
-                 for r in read_chunk(p) if r.playthrough and not r.setup]
+        games = []
+        for k in range(max(1, g - 2), g + 1):
+            for p in self.dir.generation_chunks(k):
+                try:
+                    records = read_chunk(p)
+                except RecordError as e:
+                    quarantine_chunk(p, e, self.log)
+                    continue
+                games += [PlayedOut(np.asarray(r.root_values, np.float32), 1, r.winner)
+                          for r in records if r.playthrough and not r.setup]
         c = self.config.run
         result = calibrate(games, threshold, s.resign_consecutive, c.board_size ** 2 // 4,
                            target=s.resign_false_target)
@@ -181,11 +201,11 @@ class TrainingLoop:
                               allow_resign=s.allow_resign, pass_rule=s.pass_rule)
 
     def _selfplay(self, g: int, best: str, resign_threshold: Optional[float] = None) -> dict:
-        from selfplay.records import read_chunk
+        from selfplay.records import count_games
         from selfplay.workers import run_selfplay
 
         s = self.config.selfplay
-        have = sum(len(read_chunk(p)) for p in self.dir.generation_chunks(g))
+        have = count_games(self.dir.generation_chunks(g), report=self.log)
         need = s.games_per_generation - have
         bar = _bar(total=s.games_per_generation, initial=have, desc=f"gen {g} self-play", unit="game",
                    enabled=self.progress)
@@ -231,7 +251,7 @@ class TrainingLoop:
         self._scalar("selfplay/black_win_rate", stats.black_wins / max(stats.games, 1), g)
         if stats.would_resign:
             self._scalar("selfplay/resign_false_positive_rate", stats.false_positive_rate, g)
-        games = sum(len(read_chunk(p)) for p in self.dir.generation_chunks(g))
+        games = count_games(self.dir.generation_chunks(g), report=self.log)
         return {"games": games, "positions": stats.positions, "selfplay_seconds": stats.seconds,
                 "false_resign_rate": stats.false_positive_rate if stats.would_resign else None}
 
@@ -261,7 +281,7 @@ class TrainingLoop:
 
         start = time.perf_counter()
         result = train_generation(self.dir, self.config, generation=g, parent=state["latest"],
-                                  device=self.device, tb=self._writer(), progress=self.progress)
+                                  device=self.device, tb=self._writer(), progress=self.progress, report=self.log)
         result["train_seconds"] = time.perf_counter() - start
         return result
 

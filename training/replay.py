@@ -1,7 +1,8 @@
 """The replay window: the newest self-play games of a run, held as flat numpy arrays.
 
 `ReplayWindow(records_dir, window_games)` reads the chunk files of `selfplay.records` (oldest
-first by name) and keeps the newest `window_games` games of one board size. Parsed chunks are
+first by name) and keeps the newest `window_games` games of one board size. A chunk that cannot
+be read is quarantined (`selfplay.records.quarantine_chunk`) and the window does without it. Parsed chunks are
 cached by (path, mtime, size), so `refresh()` after new chunks appear reads only the new files.
 Chunks are read straight from their npz arrays (the layout documented in `selfplay.records`),
 not through `GameRecord` objects, so a window of millions of moves loads in well under a second.
@@ -44,13 +45,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import numba as nb
 import numpy as np
 
 from goengine.board import BLACK, COLOR, EMPTY, INFO, SIZE, WHITE, new_board, play, rebuild
-from selfplay.records import RECORD_FORMAT_VERSION, RecordError, chunk_paths
+from selfplay.records import RecordError, chunk_paths, load_chunk_arrays, quarantine_chunk
 
 
 @dataclass(frozen=True)
@@ -191,16 +192,7 @@ def load_chunk_games(path: str | os.PathLike, size: Optional[int] = None) -> Gam
     """The games of one chunk file of board size `size` (default: the chunk's last game's size).
     Raises RecordError for a missing, corrupt or unknown file, or moves off the board."""
     path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            version = int(data["format_version"])
-            if version != RECORD_FORMAT_VERSION:
-                raise RecordError(f"{path}: record format version {version}, expected {RECORD_FORMAT_VERSION}")
-            d = {k: data[k] for k in data.files}
-    except RecordError:
-        raise
-    except (OSError, ValueError, KeyError, EOFError) as e:
-        raise RecordError(f"{path}: unreadable record chunk ({e})") from e
+    d = load_chunk_arrays(path)
     sizes = d["board_size"].astype(np.int64)
     if size is None:
         if sizes.shape[0] == 0:
@@ -265,12 +257,15 @@ class ReplayWindow:
     reader holding the old `GameArrays` is unaffected by a refresh.
     """
 
-    def __init__(self, records_dir: str | os.PathLike, window_games: int, board_size: Optional[int] = None):
+    def __init__(self, records_dir: str | os.PathLike, window_games: int, board_size: Optional[int] = None,
+                 report: Optional[Callable[[str], None]] = None):
         if window_games < 1:
             raise ValueError(f"window_games must be at least 1, got {window_games}")
         self.records_dir = Path(records_dir)
         self.window_games = int(window_games)
         self.board_size = board_size
+        self.report = report  # where a quarantined chunk is named (None: the logging module)
+        self.quarantined: list[Path] = []
         self._cache: dict[Path, tuple[tuple[int, int], GameArrays]] = {}
         self._signature: tuple = ()
         self.games: GameArrays = empty_games(board_size or 2)
@@ -281,10 +276,15 @@ class ReplayWindow:
         st = path.stat()
         return st.st_mtime_ns, st.st_size
 
-    def _chunk(self, path: Path, stamp: tuple[int, int]) -> GameArrays:
+    def _chunk(self, path: Path, stamp: tuple[int, int]) -> Optional[GameArrays]:
+        """The chunk's games; None for a chunk that cannot be read, which is quarantined."""
         cached = self._cache.get(path)
         if cached is None or cached[0] != stamp:
-            cached = (stamp, load_chunk_games(path, self.board_size))
+            try:
+                cached = (stamp, load_chunk_games(path, self.board_size))
+            except RecordError as e:
+                self.quarantined.append(quarantine_chunk(path, e, self.report))
+                return None
             self._cache[path] = cached
         return cached[1]
 
@@ -300,8 +300,11 @@ class ReplayWindow:
         signature = tuple((str(p), s) for p, s in stamps)
         if signature == self._signature:
             return False
-        if self.board_size is None and stamps:
-            self.board_size = self._chunk(*stamps[-1]).size
+        for p, stamp in reversed(stamps if self.board_size is None else ()):
+            newest = self._chunk(p, stamp)
+            if newest is not None:
+                self.board_size = newest.size
+                break
         size = self.board_size or 2
         chosen: list[GameArrays] = []
         used: set[Path] = set()
@@ -310,6 +313,8 @@ class ReplayWindow:
             if remaining <= 0:
                 break
             games = self._chunk(p, stamp)
+            if games is None:
+                continue
             used.add(p)
             if games.num_games > remaining:
                 games = games.select(games.num_games - remaining, games.num_games)

@@ -7,24 +7,36 @@
       models/000012-b6c64.safetensors + .json     checkpoints (weights + config + lineage)
       train_state/latest, latest.owner.json     optimizer state, and the network it belongs to
       records/gen000012-*.npz                     self-play record chunks
+      records/gen000012-attempts.json             worker starts so far (no seed is used twice)
+      records/quarantine/                         chunks that could not be read, set aside
       sgf/gen000012/*.sgf                         the same games for people and other tools
       ledger.jsonl           every gating game
       tb/                    TensorBoard scalars
+      .lock                  held (flock) by the process running the loop
 
 Every file is written to a temporary name in the same directory and renamed into place, so a
-crash (even kill -9) leaves either the old or the new version, never half of one.
+crash (even kill -9) leaves either the old or the new version, never half of one; the temporary
+files such a crash leaves are removed when the loop starts again. `state.json` is the record of
+what is done: `best.json` is written after it, as a copy of its "best" for other programs, and
+put right from it at start, so a crash between the two cannot leave them disagreeing for good.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
-from goengine.atomic import atomic_write_json
+from goengine.atomic import atomic_write_json, remove_stale_temps
 
 STATE_VERSION = 1
+
+
+class RunDirBusy(RuntimeError):
+    """Another process runs the loop on this run directory."""
 
 
 class RunDir:
@@ -92,9 +104,39 @@ class RunDir:
         atomic_write_json(self.best_path, {"model_id": model_id, "path": str(self.model_stem(model_id))})
 
     def read_best(self) -> Optional[str]:
-        if not self.best_path.exists():
+        """The pointer's model id; None when it is missing or unreadable."""
+        try:
+            best = json.loads(self.best_path.read_text())
+        except (OSError, ValueError):
             return None
-        return json.loads(self.best_path.read_text())["model_id"]
+        return best.get("model_id") if isinstance(best, dict) else None
+
+    @property
+    def lock_path(self) -> Path:
+        return self.root / ".lock"
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the run dir for this process (released when it ends, however it ends): two
+        loops on one run dir would both count and write the same generation."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+                raise RunDirBusy(f"{self.root} is in use by another process (pid {holder}); "
+                                 f"stop it first") from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+            yield
+        finally:
+            os.close(fd)
+
+    def remove_stale_temps(self) -> list[Path]:
+        """Delete the temporary files of writes a crash interrupted (call under `locked`)."""
+        return remove_stale_temps(self.root, skip=(self.tensorboard.name,))
 
     def chunk_prefix(self, generation: int) -> str:
         return f"gen{generation:06d}"

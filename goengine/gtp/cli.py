@@ -5,13 +5,18 @@ match tools. Logs go to stderr only. Without --model it searches with random rol
 AlphaGo's search: --model an SL policy network (the priors), --value-model a value network, and
 --rollout-model a rollout policy (`goengine train-rollout`); leaf values are
 (1 - lambda) * value network + lambda * rollout outcome. --lambda defaults to 0.5 with a value
-network, else to 1 with a rollout model (the rollouts are the value), else 0."""
+network, else to 1 with a rollout model (the rollouts are the value), else 0.
+
+Every process plays its own games: without --seed it draws a seed (printed on stderr), and the
+first moves are drawn with a low temperature, so a match tool that starts a fresh engine per
+game against a deterministic opponent does not get the same game twice."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import os
+import secrets
 import sys
 
 from ..runtime_options import add_runtime_arguments, runtime_problem
@@ -43,7 +48,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "--value-model, else 1 with --rollout-model, else 0)")
     parser.add_argument("--threads", type=int, default=None, help="threads for the network")
     add_runtime_arguments(parser)
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="random seed (default: a new one each time, printed on stderr, so that "
+                             "every process plays its own games and any of them can be replayed)")
+    parser.add_argument("--opening-temperature", type=float, default=0.5,
+                        help="temperature of the first move, halving every N*N/19 moves until 0.1, "
+                             "among moves with 10%% of the top visits (opening variety; 0: none; "
+                             "default 0.5)")
     parser.add_argument("--log-level", default="INFO", help="stderr log level (default INFO)")
 
 
@@ -59,6 +70,10 @@ def _check(args: argparse.Namespace) -> str | None:
         return f"--size must be from {MIN_SIZE} to {MAX_SIZE}"
     if args.threads is not None and args.threads < 1:
         return "--threads must be at least 1"
+    if args.seed is not None and args.seed < 0:
+        return "--seed must not be negative"
+    if not 0.0 <= args.opening_temperature <= 10.0:
+        return "--opening-temperature must be from 0 to 10"
     try:
         get_rules(args.rules)
     except ValueError as e:
@@ -127,9 +142,13 @@ def run(args: argparse.Namespace) -> int:
     from .engine import Engine, EngineOptions
     from .server import Server
 
+    seed = args.seed if args.seed is not None else secrets.randbits(32)
+    if args.seed is None:
+        print(f"goengine gtp: seed {seed} (--seed {seed} plays these games again)", file=sys.stderr, flush=True)
     options = EngineOptions(model=args.model, visits=args.visits, time_per_move=args.time_per_move,
                             rules=args.rules, komi=args.komi, size=_initial_size(args), any_size=args.any_size,
-                            resign_threshold=args.resign_threshold, threads=args.threads, seed=args.seed,
+                            resign_threshold=args.resign_threshold, threads=args.threads, seed=seed,
+                            opening_temperature=args.opening_temperature,
                             backend=args.backend, precision=args.precision,
                             value_model=args.value_model, rollout_model=args.rollout_model,
                             rollout_lambda=default_lambda(args))

@@ -6,7 +6,9 @@ How a move is chosen, in order:
    the ownership estimate) already wins and no chain's status is in doubt: that is how games
    end.
 3. Otherwise it searches (by visits, or by the clock under a time control) and plays the most
-   visited move (or, with a network, the best lower confidence bound).
+   visited move (or, with a network, the best lower confidence bound); in the opening, a move
+   drawn with a low temperature from the well-visited ones (`opening_temperature`), so that
+   games against a deterministic opponent differ.
 4. It resigns when the win rate stayed below the resign threshold for `resign_consecutive`
    of its moves in a row, never in the first `resign_min_move_fraction` of the board's points.
 During cleanup (kgs-genmove_cleanup) it never resigns, and never passes while the opponent
@@ -25,7 +27,7 @@ from ..board import COLOR
 from ..coords import PASS_LOC, loc_of_action, vertex_of_loc
 from ..game import GameState
 from ..search import SearchResult
-from ..search.choice import choose_action
+from ..search.choice import choose_action, opening_temperature
 from . import args as A
 from .engine import Engine
 from .ownership import estimate_ownership
@@ -76,13 +78,21 @@ def _opponent_dead_stones(engine: Engine, game: GameState, color: int) -> bool:
     return any(game.board[COLOR, loc] == 3 - color for loc in _status(engine, game).dead)
 
 
-def _choose(engine: Engine, result: SearchResult, allowed: Optional[np.ndarray], size: int) -> int:
+# In the opening, moves drawn with a temperature are drawn among those with at least this share
+# of the most visited move's visits: variety, never a blunder the search saw through.
+OPENING_MIN_VISIT_FRACTION = 0.1
+
+
+def _choose(engine: Engine, result: SearchResult, allowed: Optional[np.ndarray], game: GameState) -> int:
+    size = game.size
     config = engine.searcher().config
     if allowed is not None and result.visit_counts[allowed].sum() == 0:
         legal = np.flatnonzero(allowed & (result.prior > 0))
         action = int(legal[np.argmax(result.prior[legal])]) if len(legal) else size * size
     else:
-        action = choose_action(result, 0.0, None, config.use_lcb, config.lcb_min_visit_fraction)
+        temperature = opening_temperature(game.move_number, size, engine.options.opening_temperature)
+        action = choose_action(result, temperature, engine.move_rng, config.use_lcb, config.lcb_min_visit_fraction,
+                               min_visit_fraction=OPENING_MIN_VISIT_FRACTION)
     return loc_of_action(action, size)
 
 
@@ -130,7 +140,7 @@ def _decide(engine, game, color, cleanup, allowed, on_progress, progress_every, 
                              on_progress=on_progress, progress_every=progress_every)
     if not cleanup and _should_resign(engine, game, color, result):
         return MoveChoice(RESIGN, result)
-    return MoveChoice(_choose(engine, result, allowed, size), result)
+    return MoveChoice(_choose(engine, result, allowed, game), result)
 
 
 def genmove(engine: Engine, args: tuple) -> str:

@@ -6,7 +6,7 @@ from ..board import BLACK, WHITE
 from . import args as A
 from .engine import Engine
 from .protocol import GtpError
-from .timecontrol import Clock, TimeSettings, gtp_time_settings
+from .timecontrol import MAX_COUNT, MAX_SECONDS, Clock, TimeSettings, gtp_time_settings
 
 
 def _apply(engine: Engine, settings: TimeSettings) -> str:
@@ -15,8 +15,13 @@ def _apply(engine: Engine, settings: TimeSettings) -> str:
     return ""
 
 
+def _seconds(text: str, what: str) -> float:
+    """A time in seconds, clamped to MAX_SECONDS (negative values are the caller's to judge)."""
+    return min(A.number(text, what), MAX_SECONDS)
+
+
 def _non_negative(text: str, what: str) -> float:
-    value = A.number(text, what)
+    value = _seconds(text, what)
     if value < 0:
         raise GtpError(f"{what} must not be negative, got {text!r}")
     return value
@@ -26,7 +31,7 @@ def _count(text: str, what: str) -> int:
     value = A.integer(text, what)
     if value < 0:
         raise GtpError(f"{what} must not be negative, got {text!r}")
-    return value
+    return min(value, MAX_COUNT)
 
 
 def time_settings(engine: Engine, args: tuple) -> str:
@@ -66,7 +71,7 @@ def kgs_time_settings(engine: Engine, args: tuple) -> str:
 def time_left(engine: Engine, args: tuple) -> str:
     A.expect_count(args, 3, usage="time_left COLOR TIME STONES")
     color = A.colour(args[0])
-    seconds = A.number(args[1], "time")
+    seconds = _seconds(args[1], "time")
     stones = _count(args[2], "stones")
     if not engine.time_settings.limited and seconds > 0:
         # A clock without announced settings: respect it as what it looks like.

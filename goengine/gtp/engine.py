@@ -20,6 +20,8 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Union
 
+import numpy as np
+
 from ..board import BLACK, WHITE
 from ..game import GameState
 from ..rules import Rules, get_rules
@@ -54,6 +56,8 @@ class EngineOptions:
     precision: Optional[str] = None  # None: the runtime's exact default (fp32 on a CPU); "bf16"
     any_size: bool = False  # play a network on board sizes it was not trained on
     seed: int = 0
+    # The opening's move temperature (`search.choice.opening_temperature`; 0: always the best).
+    opening_temperature: float = 0.5
     ownership_playouts: int = 400
     tree_edges: int = 8_000_000  # room of the search tree (12 bytes an edge)
     resign_consecutive: int = 2
@@ -116,6 +120,7 @@ class Engine:
         self.time_settings = TimeSettings()
         self.clocks = {BLACK: Clock(), WHITE: Clock()}
         self.low_winrates = {BLACK: 0, WHITE: 0}
+        self.move_rng = np.random.default_rng([options.seed, 0x6F70])  # opening moves' draws
         self.evaluator = None
         self.quit_requested = False
         self.input_pending: Callable[[], bool] = lambda: True

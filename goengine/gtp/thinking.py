@@ -161,7 +161,10 @@ class Searcher:
                     break
             chunk = self._min_chunk if self._rate <= 0 else max(self._min_chunk, int(self._rate * chunk_seconds))
             if deadline is not None and self._rate > 0:
-                chunk = min(chunk, max(1 if not first else self._min_chunk, int(self._rate * (deadline - now))))
+                # Compared as floats first: a far deadline (a huge clock) overflows int().
+                fits = self._rate * (deadline - now)
+                if fits < chunk:
+                    chunk = max(1 if not first else self._min_chunk, int(fits))
             if visits is not None:
                 chunk = min(chunk, max(1, visits - done))
             if not self._room_for(chunk):

@@ -26,6 +26,11 @@ from dataclasses import dataclass, replace
 from typing import Optional
 
 KINDS = ("none", "absolute", "canadian", "byoyomi")
+# What a controller may announce is clamped to these: a clock of 1e308 seconds means "no
+# practical limit", and arithmetic on it (deadlines, simulations per second times seconds)
+# must stay within floats and integers. A year and a million stones are more than any game.
+MAX_SECONDS = 365.0 * 24 * 3600
+MAX_COUNT = 1_000_000
 
 
 @dataclass(frozen=True)

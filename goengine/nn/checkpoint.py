@@ -22,6 +22,12 @@ included), so loading never unpickles anything. The JSON holds:
 
 Both files are written atomically (a temporary file in the same folder, then os.replace),
 weights first and JSON last: a JSON file present means a complete checkpoint.
+
+Loading trusts neither file. Before anything is allocated, the config must lie within
+`CONFIG_BOUNDS` and the network it describes (built on torch's "meta" device, which holds
+shapes only) must have exactly the tensors the weights file's header lists, with the same
+shapes: a JSON claiming 400 blocks of 2048 channels fails here, not after asking for 120 GB.
+Weights that are NaN or infinite are refused.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -45,6 +51,13 @@ from .networks import NETWORK_CLASSES, build_network
 FORMAT_VERSION = 1
 WEIGHTS_SUFFIX = ".safetensors"
 META_SUFFIX = ".json"
+
+
+# The largest networks a checkpoint may describe; well above any published Go network
+# (KataGo's largest: 60 blocks, 320 channels (b28c512 in its nested form); AlphaGo Zero: 40 x 256).
+CONFIG_BOUNDS = {"blocks": 128, "channels": 1024, "in_planes": 512, "head_channels": 1024,
+                 "value_hidden": 4096}
+MAX_BOARD_SIZE = 25
 
 
 class CheckpointError(Exception):
@@ -170,9 +183,34 @@ def _check_expectations(config: NetConfig, meta_path: Path, expect_feature_set: 
                               f"expected {expect_in_planes}")
 
 
-def _check_tensors(model: nn.Module, tensors: dict[str, torch.Tensor], weights_path: Path) -> None:
+def _check_bounds(config: NetConfig, meta_path: Path) -> None:
+    too_big = [f"{name} {getattr(config, name)} > {limit}" for name, limit in CONFIG_BOUNDS.items()
+               if getattr(config, name) > limit]
+    if max(config.board_sizes) > MAX_BOARD_SIZE:
+        too_big.append(f"board size {max(config.board_sizes)} > {MAX_BOARD_SIZE}")
+    if too_big:
+        raise CheckpointError(f"checkpoint {meta_path} describes a network beyond the sane bounds "
+                              f"({', '.join(too_big)}); the file is corrupt or not ours")
+
+
+def _header_shapes(weights_path: Path) -> dict[str, tuple[int, ...]]:
+    """Tensor names and shapes from the weights file's header, no tensor read."""
+    try:
+        with safe_open(str(weights_path), framework="pt", device="cpu") as f:
+            return {name: tuple(f.get_slice(name).get_shape()) for name in f.keys()}
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"checkpoint weights {weights_path} are unreadable: {e}") from e
+
+
+def _check_finite(tensors: dict[str, torch.Tensor], weights_path: Path) -> None:
+    bad = [name for name, t in tensors.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+    if bad:
+        raise CheckpointError(f"checkpoint weights {weights_path} hold NaN or infinite values in "
+                              f"{bad[:5]}{' ...' if len(bad) > 5 else ''}")
+
+
+def _check_tensors(model: nn.Module, found: dict[str, tuple[int, ...]], weights_path: Path) -> None:
     wanted = {name: tuple(t.shape) for name, t in model.state_dict().items()}
-    found = {name: tuple(t.shape) for name, t in tensors.items()}
     problems = []
     missing = sorted(set(wanted) - set(found))
     unexpected = sorted(set(found) - set(wanted))
@@ -197,10 +235,12 @@ def load_checkpoint(path: str | os.PathLike, *, expect_feature_set: str | None =
 
     Returns (model, config, meta). Raises CheckpointError when a file is missing, the weights'
     sha256 differs from the one recorded (truncated or corrupt), the feature set or plane count
-    differs from the expected one, or the tensors do not fit the config."""
+    differs from the expected one, the config is beyond CONFIG_BOUNDS, the tensors do not fit
+    the config, or a weight is NaN or infinite."""
     weights_path, meta_path = checkpoint_paths(path)
     meta = read_checkpoint_meta(meta_path)
     config = _config_of(meta, meta_path)
+    _check_bounds(config, meta_path)
     _check_expectations(config, meta_path, expect_feature_set, expect_in_planes)
     if not weights_path.is_file():
         raise CheckpointError(f"checkpoint weights {weights_path} are missing")
@@ -209,12 +249,14 @@ def load_checkpoint(path: str | os.PathLike, *, expect_feature_set: str | None =
         raise CheckpointError(f"checkpoint weights {weights_path} are corrupt or truncated: "
                               f"sha256 {actual} differs from {meta['weights_sha256']} recorded "
                               f"in {meta_path.name}")
+    with torch.device("meta"):  # shapes only: nothing is allocated before they are checked
+        _check_tensors(build_network(config), _header_shapes(weights_path), weights_path)
     try:
         tensors = load_file(weights_path, device="cpu")
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(f"checkpoint weights {weights_path} are unreadable: {e}") from e
+    _check_finite(tensors, weights_path)
     model = build_network(config)
-    _check_tensors(model, tensors, weights_path)
     model.load_state_dict(tensors, strict=True)
     model.to(device)
     model.eval()

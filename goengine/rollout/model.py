@@ -128,7 +128,15 @@ def load_rollout_model(path: str | os.PathLike) -> RolloutModel:
         raise RolloutModelError(f"rollout weights {weights_path} are missing")
     if _sha256(weights_path) != meta.get("weights_sha256"):
         raise RolloutModelError(f"rollout weights {weights_path} are corrupt or truncated")
-    tensors = load_file(str(weights_path))
+    try:
+        tensors = load_file(str(weights_path))
+    except Exception as e:  # safetensors' own error type, or a header it cannot parse
+        raise RolloutModelError(f"rollout weights {weights_path} are unreadable: {e}") from e
     if "weights" not in tensors:
         raise RolloutModelError(f"{weights_path} holds no 'weights' tensor")
-    return RolloutModel(tensors["weights"], meta)
+    weights = tensors["weights"]
+    if weights.shape != (NUM_FEATURES,):
+        raise RolloutModelError(f"{weights_path}: weights of shape {weights.shape}, expected ({NUM_FEATURES},)")
+    if not np.all(np.isfinite(weights)):
+        raise RolloutModelError(f"{weights_path} holds NaN or infinite weights")
+    return RolloutModel(weights, meta)
