@@ -231,14 +231,16 @@ def tiny_window(tmp_path, n=5, games=4, moves=6):
     return ReplayWindow(tmp_path, games)
 
 
-def test_trainer_overfits_a_tiny_window(tmp_path):
+@pytest.mark.parametrize("cpu_bf16", [False, True], ids=["fp32", "bf16-autocast"])
+def test_trainer_overfits_a_tiny_window(tmp_path, cpu_bf16):
     torch.manual_seed(0)
     window = tiny_window(tmp_path)
     net = NetConfig(blocks=1, channels=32, head_channels=16, value_hidden=32, board_sizes=(5,),
                     ownership=True, score=True)
     config = TrainConfig(batch_size=16, optimizer="adamw", learning_rate=1e-2, weight_decay=0.0,
-                         device="cpu", log_every=50, score_loss_weight=0.1)
+                         device="cpu", log_every=50, score_loss_weight=0.1, cpu_bf16=cpu_bf16)
     trainer = Trainer(build_network(net), net, config)
+    assert trainer.autocast == cpu_bf16
     with SampleStream(window, net, config.batch_size, seed=0, symmetries=False) as batches:
         first = trainer.train_steps(batches, 10)
         trainer.train_steps(batches, 100)

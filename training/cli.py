@@ -11,6 +11,7 @@ from .config import RunConfig, load_preset, load_toml, preset_names
 
 # Settings that may change between restarts of one run without changing what it computes.
 _RESTARTABLE = {("run", "generations"), ("run", "device"), ("run", "backend"), ("run", "precision"),
+                ("training", "precision"),
                 ("selfplay", "workers")}
 
 

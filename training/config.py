@@ -89,6 +89,7 @@ class TrainingSection:
     ownership_loss_weight: float = 0.15
     score_loss_weight: float = 0.0
     min_window_games: int = 0     # train only once the window holds this many games
+    precision: str = "auto"       # auto: bf16 autocast on CUDA and on CPUs with native bf16 | fp32 | bf16
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,8 @@ class RunConfig:
             raise ValueError("run.backend must be auto, torch, openvino or onnxruntime")
         if r.precision not in ("auto", "fp32", "bf16"):
             raise ValueError("run.precision must be auto, fp32 or bf16")
+        if t.precision not in ("auto", "fp32", "bf16"):
+            raise ValueError("training.precision must be auto, fp32 or bf16")
         if not 2 <= r.board_size <= 25:
             raise ValueError("run.board_size must be 2..25")
         if s.games_per_generation < 1 or s.parallel_games < 1 or s.simulations < 1:

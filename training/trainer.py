@@ -72,7 +72,8 @@ class TrainConfig:
     score_huber_delta: float = 10.0
     grad_clip_norm: float = 0.0         # 0: no clipping
     steps_per_generation: int = 1000    # for the loop: train_steps(batches, steps_per_generation)
-    bf16: bool = True                   # bf16 autocast on CUDA (never on the CPU)
+    bf16: bool = True                   # bf16 autocast on CUDA
+    cpu_bf16: bool = False              # bf16 autocast on the CPU too (where it is native: runtime.native_bf16)
     device: str = "auto"                # "auto" (cuda when available), "cpu", "cuda", "cuda:1", ...
     log_every: int = 50                 # steps between TensorBoard writes
 
@@ -153,7 +154,8 @@ class Trainer:
         self.model = model.to(self.device)
         self.tb_writer = tb_writer
         self.step = 0
-        self.autocast = train_config.bf16 and self.device.type == "cuda"
+        self.autocast = (train_config.bf16 and self.device.type == "cuda") or (
+            train_config.cpu_bf16 and self.device.type == "cpu")
         decay = [p for n, p in model.named_parameters() if p.requires_grad and _decayed(n, p)]
         other = [p for n, p in model.named_parameters() if p.requires_grad and not _decayed(n, p)]
         self._decayed_params = decay
