@@ -77,7 +77,7 @@ def make_model_id(generation: int, config: NetConfig) -> str:
     return f"{generation:06d}-{config.tag}"
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -92,7 +92,7 @@ def _write_atomically(target: Path, write: Callable[[str], None]) -> str:
 
     def write_and_hash(tmp: str) -> None:
         write(tmp)
-        digest.append(_sha256(Path(tmp)))
+        digest.append(file_sha256(Path(tmp)))
 
     atomic_write_path(target, write_and_hash)
     return digest[0]
@@ -244,7 +244,7 @@ def load_checkpoint(path: str | os.PathLike, *, expect_feature_set: str | None =
     _check_expectations(config, meta_path, expect_feature_set, expect_in_planes)
     if not weights_path.is_file():
         raise CheckpointError(f"checkpoint weights {weights_path} are missing")
-    actual = _sha256(weights_path)
+    actual = file_sha256(weights_path)
     if actual != meta["weights_sha256"]:
         raise CheckpointError(f"checkpoint weights {weights_path} are corrupt or truncated: "
                               f"sha256 {actual} differs from {meta['weights_sha256']} recorded "

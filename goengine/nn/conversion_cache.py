@@ -28,16 +28,9 @@ from pathlib import Path
 from typing import Callable
 
 from ..atomic import atomic_write_text
+from .checkpoint import file_sha256
 
 SUBDIR = "converted"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _writable(folder: Path) -> bool:
@@ -84,7 +77,7 @@ class CacheEntry:
                 return False
             if meta.get("weights_sha256") != self.weights_sha256:
                 return False
-            return all(_sha256(self.path(role)) == meta["files"][role] for role in self.suffixes)
+            return all(file_sha256(self.path(role)) == meta["files"][role] for role in self.suffixes)
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return False
 
@@ -106,7 +99,7 @@ class CacheEntry:
         try:
             tmp_paths = {role: tmp / ("model" + suffix) for role, suffix in self.suffixes.items()}
             produce(tmp_paths)
-            hashes = {role: _sha256(p) for role, p in tmp_paths.items()}
+            hashes = {role: file_sha256(p) for role, p in tmp_paths.items()}
             for role, p in tmp_paths.items():
                 os.replace(p, self.path(role))
             atomic_write_text(self.manifest, json.dumps({
