@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Optional, Union
 
 import numpy as np
@@ -25,6 +25,7 @@ import numpy as np
 from ..board import BLACK, WHITE
 from ..game import GameState
 from ..rules import Rules, get_rules
+from .model_choice import Networks, parse_model
 from .protocol import Command, GtpError, failure, parse_command, stream_header, success
 from .timecontrol import Clock, TimePolicy, TimeSettings
 
@@ -40,6 +41,8 @@ VERSION = "0.17"
 class EngineOptions:
     """Everything the command line sets. `visits` None: the default for the evaluator kind;
     `komi` None: the rules' default; `resign_threshold` a win rate (<= 0: never resign).
+    `model`: the forms of `model_choice.py` (None: the rollout search; "bundled": the bundled
+    network for each board size, what `goengine gtp` plays without --model).
     `value_model`, `rollout_model` and `rollout_lambda`: AlphaGo's search (goengine.alphago_player)."""
     model: Optional[str] = None
     value_model: Optional[str] = None
@@ -121,7 +124,10 @@ class Engine:
         self.clocks = {BLACK: Clock(), WHITE: Clock()}
         self.low_winrates = {BLACK: 0, WHITE: 0}
         self.move_rng = np.random.default_rng([options.seed, 0x6F70])  # opening moves' draws
-        self.evaluator = None
+        # The loader reads the options of the moment (the runtime flags), the stem replacing
+        # `model`: a bundled name or the bundled default resolves to a checkpoint per size.
+        self.networks = Networks(parse_model(options.model),
+                                 lambda stem: evaluator_loader(replace(self.options, model=stem)))
         self.quit_requested = False
         self.input_pending: Callable[[], bool] = lambda: True
         self.received_at: float = time.monotonic()
@@ -160,8 +166,6 @@ class Engine:
     def update_options(self, **changes) -> None:
         """Change search settings during a session (kata-set-param, lz-setoption): the search
         is rebuilt for them on its next use."""
-        from dataclasses import replace
-
         self.options = replace(self.options, **changes)
         self._searcher = None
 
@@ -181,22 +185,39 @@ class Engine:
 
     # --- the search --------------------------------------------------------------------------
 
+    @property
+    def evaluator(self):
+        """The network that plays the board size in use (None: the rollout search, or not
+        loaded yet)."""
+        return self.networks.loaded_for(self.size)
+
     def load_model(self) -> None:
-        """Load and check the network now (the command line does this before answering
-        anything, so a broken model fails the start, not the first game). Raises the loader's
-        error, or ValueError when the network was not trained for the board size."""
-        if self._model_loaded or self.options.model is None:
+        """Load and check the network for the board size in use now (the command line does
+        this before answering anything, so a broken model fails the start, not the first
+        game). Raises the loader's error, or ValueError when a network named outright was not
+        trained for the board size."""
+        if self._model_loaded or self.networks.choice.kind == "rollout":
             return
         started = time.monotonic()
-        evaluator = self._evaluator_loader(self.options)
-        problem = size_problem(evaluator, self.size, self.options.any_size)
-        if problem is not None:
-            raise ValueError(problem)
-        self.evaluator = evaluator
+        evaluator = self.networks.for_size(self.size)
+        if self.networks.choice.named:
+            problem = size_problem(evaluator, self.size, self.options.any_size)
+            if problem is not None:
+                raise ValueError(problem)
         self._model_loaded = True
-        log.info("loaded %s in %.1f s", self.options.model, time.monotonic() - started)
+        if evaluator is not None:
+            log.info("loaded %s in %.1f s", self.networks.stem_for(self.size), time.monotonic() - started)
 
     def size_problem(self, size: int) -> Optional[str]:
+        """Why the engine cannot play `size`, or None. The bundled default loads the network of
+        that size here (once), so that the command changing the size can fail cleanly."""
+        if self.networks.choice.kind == "auto":
+            try:
+                self.networks.for_size(size)
+            except Exception as e:
+                log.error("loading the bundled network for %dx%d failed:\n%s", size, size, traceback.format_exc())
+                return f"the bundled network for {size}x{size} failed to load: {type(e).__name__}: {e}"
+            return None
         return size_problem(self.evaluator, size, self.options.any_size)
 
     def start_warmup(self) -> None:
@@ -264,7 +285,7 @@ class Engine:
     def _build_searcher(self, size: int):
         from .thinking import SearchSettings, Searcher
 
-        if self._searcher is None or self._searcher.size != size:
+        if self._searcher is None or self._searcher.size != size or self._searcher.evaluator is not self.evaluator:
             self._searcher = None  # free the old trees first
             settings = SearchSettings(visits=self.options.visits, seed=self.options.seed,
                                       tree_edges=self.options.tree_edges,
