@@ -30,8 +30,7 @@ from ..search import SearchResult
 from ..search.choice import choose_action, opening_temperature
 from . import args as A
 from .engine import Engine
-from .ownership import estimate_ownership
-from .status import classify_stones
+from .status import end_of_game_status
 
 RESIGN = -1
 
@@ -55,8 +54,7 @@ def game_to_move(engine: Engine, color: int, commit: bool) -> GameState:
 
 
 def _status(engine: Engine, game: GameState):
-    ownership = estimate_ownership(game, engine.evaluator, engine.options.ownership_playouts, engine.options.seed)
-    return classify_stones(game, ownership)
+    return end_of_game_status(game, engine.evaluator, engine.options.ownership_playouts)
 
 
 def _opponent_passed(game: GameState, color: int) -> bool:
