@@ -95,7 +95,8 @@ def test_an_ownership_head_decides_the_dead_stones(monkeypatch):
     answers = set()
     for seed in SEEDS:
         holder = {}
-        engine = _engine(seki, seed, model="net", evaluator_loader=lambda o: OwnershipNet(lambda: holder["e"].game.to_play))
+        engine = _engine(seki, seed, model="net",
+                         evaluator_loader=lambda o: OwnershipNet(lambda: holder["e"].game.to_play))
         holder["e"] = engine
         engine.load_model()
         answers.add(repr(_answer(engine)))

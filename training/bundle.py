@@ -25,7 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", required=True, help="the bundled name, e.g. 9x9 (players call it bundled:NAME)")
     parser.add_argument("--notes", default=None,
                         help="markdown appended to the card: training commands, data, hours, ladder results")
-    parser.add_argument("--out", default=None, help="folder (default: where the index reads, $GOENGINE_NETWORKS_DIR or the package's "
+    parser.add_argument("--out", default=None,
+                        help="folder (default: where the index reads, $GOENGINE_NETWORKS_DIR or the package's "
                              "goengine/networks)")
 
 
