@@ -69,6 +69,15 @@ class EngineOptions:
 
 
 @dataclass(frozen=True)
+class MovePlan:
+    """A move's budget: a visit limit (None: none), the planned deadline and the latest an
+    unclear move may think (monotonic seconds; None: no time limit)."""
+    visits: Optional[int]
+    deadline: Optional[float]
+    hard_deadline: Optional[float]
+
+
+@dataclass(frozen=True)
 class Stream:
     """A reply written while the command works: `run(emit)` calls emit(line) for each line."""
     run: Callable[[Callable[[str], None]], None]
@@ -300,19 +309,25 @@ class Engine:
         if self._ready.is_set() and self._startup_error is None:
             self._build_searcher(self.game.size)
 
-    def move_budget(self, color: int) -> tuple[Optional[int], Optional[float]]:
-        """(visit limit, deadline) for a move of `color` that the controller asked for at
-        `received_at`. Under a time control visits are limited only when set explicitly."""
+    def move_plan(self, color: int) -> "MovePlan":
+        """The budget of a move of `color` that the controller asked for at `received_at`.
+        Under a time control visits are limited only when set explicitly, and an unclear move
+        may think until `hard_deadline` (TimePolicy.most); `--time-per-move` caps both."""
         searcher = self.searcher()
-        seconds = self.options.time_policy.budget(self.time_settings, self.clocks[color], self.game.size,
-                                                  self.game.move_number)
-        if self.options.time_per_move is not None:
-            seconds = self.options.time_per_move if seconds is None else min(seconds, self.options.time_per_move)
+        policy = self.options.time_policy
+        clock = self.clocks[color]
+        args = (self.time_settings, clock, self.game.size, self.game.move_number)
+        seconds, most = policy.budget(*args), policy.most(*args)
+        cap = self.options.time_per_move
+        if cap is not None:
+            seconds = cap if seconds is None else min(seconds, cap)
+            most = seconds if most is None else min(most, cap)
         visits: Optional[int] = searcher.default_visits
         if seconds is not None and self.options.visits is None:
             visits = None
         deadline = None if seconds is None else self.received_at + seconds
-        return visits, deadline
+        hard = None if most is None else self.received_at + max(seconds, most)
+        return MovePlan(visits, deadline, hard)
 
     # --- commands ----------------------------------------------------------------------------
 
