@@ -97,19 +97,21 @@ class Progress:
         else:
             print(text, file=out, flush=True)
 
-    def close(self) -> None:
+    def close(self, summary: bool = True) -> None:
+        """End the bar; in a log, print the last line unless `summary` is False (the job
+        failed, and its error is what should be read)."""
         if self._bar is not None:
             self._bar.close()
             self._bar = None
-        elif self._enabled and not self.interactive:
+        elif self._enabled and not self.interactive and summary:
             self._print_line()
         self._enabled = False
 
     def __enter__(self) -> "Progress":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc) -> None:
+        self.close(summary=exc_type is None)
 
     # --- plain lines -------------------------------------------------------------------------
 

@@ -131,10 +131,8 @@ def run(args: argparse.Namespace) -> int:
                       f"{running_score(match)}  {time.perf_counter() - start:.0f} s", file=sys.stdout)
         bar.update_to(len(match.games))
 
-    try:
+    with bar:
         result = play_match(spec_a, spec_b, config, progress=progress, ledger=ledger)
-    finally:
-        bar.close()
     print(result.table())
     if ledger is not None:
         print(f"ledger: {ledger}")

@@ -229,6 +229,8 @@ class Searcher:
                 on_progress(result)
                 next_report = time.monotonic() + progress_every
         assert result is not None
+        if stop == "extending":  # the tree filled up past the deadline
+            stop = "extended"
         self.last = SearchStats(reused=reused or 0, searched=result.num_simulations - (reused or 0),
                                 seconds=time.monotonic() - start, stop=stop)
         return result
