@@ -81,7 +81,8 @@ def search_config(size: int, visits: int, has_network: bool, settings: SearchSet
     if has_network:
         # The move played is the best lower confidence bound among well-visited moves (Leela
         # Zero, KataGo): a move the search barely looked at cannot win on a lucky value. The
-        # rollout search keeps the most visited move (see benchmarks/lcb_rollouts.py).
+        # rollout search keeps the most visited move: LCB made no measurable difference to its
+        # strength (benchmarks/lcb_rollouts.py, 52% of 440 games at 400 visits).
         return SearchConfig(num_simulations=room, tree_memory_factor=2, leaves_per_tree=8,
                             rollout_lambda=settings.rollout_lambda, use_lcb=True)
     return SearchConfig(num_simulations=room, tree_memory_factor=2, leaves_per_tree=1, rollout_lambda=1.0,
