@@ -182,3 +182,22 @@ def test_analysis_process_uses_the_bundled_default(networks_dir):
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.splitlines()[0])["id"] == "q"
     assert "9x9: playing the bundled network 9x9" in done.stderr
+
+
+def test_the_network_search_is_prepared_before_the_size_switches(bundled_env, monkeypatch):
+    """Started on a size no bundled network plays, the engine still compiles the network
+    search's kernels in its warm-up (with a stand-in evaluator: no weights are loaded), so the
+    first genmove after `boardsize 9` does not wait for them."""
+    from goengine.gtp.thinking import Searcher
+
+    searched_with = []
+    search = Searcher.search
+
+    def spy(self, game, *args, **kwargs):
+        searched_with.append(None if self.evaluator is None else self.evaluator.feature_set)
+        return search(self, game, *args, **kwargs)
+
+    monkeypatch.setattr(Searcher, "search", spy)
+    engine, loads = counting_engine()
+    engine.wait_ready()
+    assert searched_with == [None, "agz"] and loads == []

@@ -271,8 +271,23 @@ class Engine:
                 from .status import classify_stones
                 game = GameState(5)
                 classify_stones(game, rollout_ownership(game, 4))
+                self._warm_up_bundled_kernels()
             except Exception:
                 log.error("preparing the scoring kernels failed:\n%s", traceback.format_exc())
+
+    def _warm_up_bundled_kernels(self) -> None:
+        """With the bundled default on a size that no network plays, a later `boardsize` may
+        switch to one: prepare the network search's kernels for its features now (with a
+        stand-in evaluator, no weights loaded), not in that game's first genmove."""
+        if self.networks.choice.kind != "auto" or self.evaluator is not None:
+            return
+        from ..evaluator import RandomEvaluator
+        from ..networks import bundled_networks
+        from .thinking import SearchSettings, Searcher
+
+        for feature_set in sorted({n.feature_set for n in bundled_networks(self.networks.folder).values()}):
+            Searcher(5, RandomEvaluator(None, feature_set), SearchSettings(visits=16, tree_edges=50_000)
+                     ).search(GameState(5), visits=16)
 
     @property
     def startup_error(self) -> Optional[str]:

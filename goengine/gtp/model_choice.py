@@ -78,7 +78,7 @@ class Networks:
                  say: Callable[[str], None] = log.info):
         self.choice = choice
         self._load = load
-        self._folder = folder
+        self.folder = folder
         self._say = say
         self._loaded: dict[str, object] = {}  # stem -> evaluator
         self._stem_for_size: dict[int, Optional[str]] = {}
@@ -93,7 +93,7 @@ class Networks:
             if size not in self._stem_for_size:
                 from ..networks import bundled_for_size
 
-                network = bundled_for_size(size, self._folder)
+                network = bundled_for_size(size, self.folder)
                 if network is None:
                     self._say(f"no bundled network plays {size}x{size}: the rollout search plays it "
                               f"(--model names a network)")

@@ -39,6 +39,7 @@ class BundledNetwork:
     board_sizes: tuple[int, ...]
     kind: str                   # "policy", "value" or "policy_value"
     model_id: Optional[str]
+    feature_set: str = "agz"    # the encoder it reads (goengine.features)
 
     @property
     def card(self) -> Path:
@@ -55,10 +56,11 @@ def bundled_networks(folder: Optional[Path] = None) -> dict[str, BundledNetwork]
             config = meta["config"]
             sizes = tuple(int(s) for s in meta.get("board_sizes") or config["board_sizes"])
             kind = str(config["kind"])
+            feature_set = str(config.get("feature_set", "agz"))
         except (OSError, ValueError, KeyError, TypeError):
             continue
         name = meta_path.stem
-        found[name] = BundledNetwork(name, meta_path.with_suffix(""), sizes, kind, meta.get("model_id"))
+        found[name] = BundledNetwork(name, meta_path.with_suffix(""), sizes, kind, meta.get("model_id"), feature_set)
     return found
 
 
