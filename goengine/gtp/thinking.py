@@ -27,6 +27,8 @@ from ..search.restrict import restrict_root
 from ..search.stopping import StopRule
 
 CHUNK_SECONDS = 0.05
+# With a stop rule, the root is looked at at least this many times over the budget left.
+STOP_CHECKS = 16
 # Edges the tree may hold (12 bytes each): bounds the simulations one search can keep.
 EDGE_BUDGET = 8_000_000
 DEFAULT_ROLLOUT_VISITS = 10_000
@@ -205,6 +207,12 @@ class Searcher:
                     chunk = max(1 if not first else self._min_chunk, int(fits))
             if visits is not None:
                 chunk = min(chunk, max(1, visits - done))
+            if stop_rule is not None:
+                # Look at the root often enough to stop early: a fast search would otherwise
+                # spend a whole visit budget in one chunk.
+                remaining = self._remaining(done, visits, limit, now)
+                if np.isfinite(remaining):
+                    chunk = min(chunk, max(self._min_chunk, int(remaining / STOP_CHECKS)))
             if not self._room_for(chunk):
                 if first:
                     self._compact_if_crowded()
@@ -237,13 +245,23 @@ class Searcher:
         return result
 
     def _remaining(self, done: int, visits: Optional[int], deadline: Optional[float], now: float) -> float:
-        """Simulations the budget still allows (inf: no bound)."""
+        """Simulations the budget still allows: the visits, the time at the measured speed,
+        and the room left in the tree (inf: no bound but the tree's, before any speed is known)."""
         remaining = float("inf")
         if visits is not None:
             remaining = float(visits - done)
-        if deadline is not None:
-            remaining = min(remaining, self._rate * max(0.0, deadline - now) if self._rate > 0 else float("inf"))
+        if deadline is not None and self._rate > 0:
+            remaining = min(remaining, self._rate * max(0.0, deadline - now))
+        if np.isfinite(remaining) or deadline is not None:
+            remaining = min(remaining, float(self._room_left()))
         return remaining
+
+    def _room_left(self) -> int:
+        """Simulations the tree still has room for (each may expand a node of every action)."""
+        t = self.player.search.trees
+        nodes = t.node_i.shape[2] - int(t.counts[0, NUM_NODES]) - 1
+        edges = (t.edge_i.shape[2] - int(t.counts[0, NUM_EDGES])) // self.player.search.num_actions - 1
+        return max(0, min(nodes, edges))
 
     def child_pv(self, action: int, max_len: int = 32, min_visits: int = 2) -> list[int]:
         """The principal variation through a root action after the last search: `action`,
