@@ -2,8 +2,8 @@
 
     python benchmarks/time_management.py --size 9 --period 1.0 --moves 60 [--model CHECKPOINT]
 
-A game is played first by the engine against itself at a fixed number of visits (the rollout
-search, or --model's network), to have realistic positions. Each position is then searched by
+A game is played first by the rollout search against itself at a fixed number of visits, to
+have realistic positions (a network's own game would do, once a trained one is at hand). Each position is then searched by
 genmove under byo-yomi (`time_settings 0 PERIOD 1`), from a fresh tree, with the time
 management on (early stop once the move cannot change; up to 1.5x the budget when the choice
 is unclear). Prints one JSON line: the planned seconds (the budget of every move), the seconds
@@ -30,10 +30,11 @@ def main() -> None:
     p.add_argument("--game-visits", type=int, default=1000, help="visits per move of the game that makes the positions")
     p.add_argument("--model", default=None, help="checkpoint (default: the rollout search)")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--verbose", action="store_true", help="a line per move")
     args = p.parse_args()
 
     options = dict(model=args.model, size=args.size, resign_threshold=0.0, seed=args.seed, opening_temperature=0.0)
-    player = Engine(EngineOptions(visits=args.game_visits, **options))
+    player = Engine(EngineOptions(visits=args.game_visits, **dict(options, model=None)))
     moves = []
     for i in range(args.moves):
         vertex = player.handle_line(f"genmove {'bw'[i % 2]}")[2:].strip()
@@ -57,6 +58,8 @@ def main() -> None:
         timed.handle_line(f"genmove {'bw'[colour - 1]}")
         spent = time.monotonic() - started
         rows.append((planned, spent, timed.searcher().last.stop))
+        if args.verbose:
+            print(f"move {i}: planned {planned:.2f} s, spent {spent:.2f} s, {timed.searcher().last}")
     planned = sum(r[0] for r in rows)
     spent = sum(r[1] for r in rows)
     settled = [r for r in rows if r[2] == "settled"]
