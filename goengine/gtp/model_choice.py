@@ -6,8 +6,8 @@ the networks a session loads (each once, kept while the session lasts).
 | (none)         | the bundled network for the board size in use (`goengine.networks`); the     |
 | or `bundled`   | rollout search on sizes no bundled network fits (said once per size)         |
 | `rollout`      | the classical search: random rollouts, no network                            |
-| `bundled:NAME` | the bundled network NAME, on every size                                       |
-| a path         | that checkpoint (stem, .json or .safetensors), on every size                 |
+| `bundled:NAME` | the bundled network NAME, whatever the size                                  |
+| a path         | that checkpoint (stem, .json or .safetensors), whatever the size             |
 
 A network named outright (a path or `bundled:NAME`) is refused on sizes it was not trained on
 unless `--any-size` says otherwise (the engine checks that); the bundled default never
