@@ -19,6 +19,7 @@ from .features.state import encode_state
 from .game import GameState
 from .search import BatchedSearch, SearchConfig, SearchResult, rollout_search_config
 from .search.choice import choose_action
+from .search.tree import ROOT, VISITS
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ class MCTSPlayer:
         self.min_resign_move = size * size // 4 if min_resign_move is None else min_resign_move
         self._searched_moves: Optional[list] = None
         self._low_values = 0
+        self.reused_visits = 0  # root visits the last analyse kept from the tree before it
 
     def new_game(self) -> None:
         self.search.reset(0)
@@ -143,6 +145,8 @@ class MCTSPlayer:
         """Search the position (reusing the tree where possible) and return the result."""
         reuse = self._sync_tree(game)
         self.search.set_root(0, game, reuse=reuse)
+        t = self.search.trees
+        self.reused_visits = int(t.node_i[0, VISITS, t.counts[0, ROOT]]) if reuse else 0
         result = self.search.search(num_simulations=num_simulations)[0]
         self._searched_moves = list(game.moves)
         return result

@@ -81,7 +81,9 @@ class MatchConfig:
     setup_timeout: float = 30.0               # seconds for its other commands
     parallel: int = 0                         # concurrent games; 0 = automatic
     max_moves: Optional[int] = None           # default 3 * N * N
-    search: SearchConfig = field(default_factory=SearchConfig)  # base settings; visits override
+    # Base settings (visits override). Network players choose by LCB as `goengine gtp` does;
+    # the rollout search always plays its most visited move.
+    search: SearchConfig = field(default_factory=lambda: SearchConfig(use_lcb=True))
     allow_resign: bool = True
     resign_consecutive: int = 2
     engine_score: bool = True                 # ask external engines for final_score

@@ -1,4 +1,6 @@
-"""`goengine match A B`: play a match, print a line per game and the result table.
+"""`goengine match A B`: play a match with a progress bar and the running score (plain lines
+every half minute when stderr is not a terminal), then print the result table; `--verbose`
+prints a line per game as well.
 
 Players are specs (`selfplay.players_spec`): random, rollout-mcts, a checkpoint path,
 RUN:MODEL_ID, RUN:best, policy:NET, gtp:COMMAND, each optionally NAME=SPEC.
@@ -11,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from goengine.progress import Progress
 from goengine.runtime_options import add_runtime_arguments
 
 from .match import GameResult, MatchConfig, MatchResult, default_ledger, format_elo, play_match
@@ -71,6 +74,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-resign", action="store_true", help="internal players never resign")
     parser.add_argument("--device", default="cpu", help="torch device for networks (default cpu)")
     add_runtime_arguments(parser)
+    parser.add_argument("--verbose", action="store_true", help="print a line per game as it ends")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines")
     parser.add_argument("--dead-stones", choices=("agree", "as-is"), default="agree",
                         help="at two passes: 'agree' (KGS: the players name the dead stones, and play "
                              "resumes to capture them when they disagree; the default) or 'as-is' (every "
@@ -89,6 +94,14 @@ def _openings(text: str) -> dict:
     return {"opening_moves": (lo, hi)}
 
 
+def running_score(match: MatchResult) -> str:
+    """A's wins-losses-draws, the Elo estimate with its 95% interval, and SPRT's LLR."""
+    elo, lo, hi = match.elo
+    sprt = f", LLR {match.sprt_llr:+.2f}" if match.sprt_llr is not None else ""
+    return (f"{match.player_a} {match.wins}-{match.losses}-{match.draws}, "
+            f"Elo {format_elo(elo)} [{format_elo(lo)}, {format_elo(hi)}]{sprt}")
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         spec_a, spec_b = parse_player(args.a), parse_player(args.b)
@@ -105,18 +118,21 @@ def run(args: argparse.Namespace) -> int:
         return 2
     ledger = None if args.no_ledger else (args.ledger or default_ledger(spec_a, spec_b))
     start = time.perf_counter()
+    bar = Progress(total=config.games, desc=f"{spec_a.name} vs {spec_b.name}", unit="game",
+                   enabled=not args.no_progress)
 
     def progress(game: GameResult, match: MatchResult) -> None:
-        elo, lo, hi = match.elo
-        sprt = f"  LLR {match.sprt_llr:+.2f}" if match.sprt_llr is not None else ""
-        extra = "".join(f"  [{k}: {v}]" for k, v in game.engine_score.items())
-        dead = f" ({game.dead_stones} stones)" if game.dead_stones else ""
-        print(f"game {len(match.games):>4}/{config.games} (#{game.index}): {game.black} (B) vs {game.white} (W): "
-              f"{game.result:<8} {game.reason}{dead}, {game.moves} moves{extra} | {match.player_a} "
-              f"{match.wins}-{match.losses}-{match.draws}, Elo {format_elo(elo)} [{format_elo(lo)}, {format_elo(hi)}]"
-              f"{sprt}  {time.perf_counter() - start:.0f} s", flush=True)
+        bar.set_fields(running_score(match))
+        if args.verbose:
+            extra = "".join(f"  [{k}: {v}]" for k, v in game.engine_score.items())
+            dead = f" ({game.dead_stones} stones)" if game.dead_stones else ""
+            bar.write(f"game {len(match.games):>4}/{config.games} (#{game.index}): {game.black} (B) vs {game.white} "
+                      f"(W): {game.result:<8} {game.reason}{dead}, {game.moves} moves{extra} | "
+                      f"{running_score(match)}  {time.perf_counter() - start:.0f} s", file=sys.stdout)
+        bar.update_to(len(match.games))
 
-    result = play_match(spec_a, spec_b, config, progress=progress, ledger=ledger)
+    with bar:
+        result = play_match(spec_a, spec_b, config, progress=progress, ledger=ledger)
     print(result.table())
     if ledger is not None:
         print(f"ledger: {ledger}")

@@ -33,8 +33,7 @@ from goengine.coords import PASS_LOC, action_of_loc, loc_of_action, loc_of_verte
 from goengine.evaluator import Evaluator
 from goengine.features.state import encode_state
 from goengine.game import GameState, colour_name
-from goengine.gtp.ownership import rollout_ownership
-from goengine.gtp.status import StoneStatus, classify_stones
+from goengine.gtp.status import StoneStatus, end_of_game_status
 from goengine.players import masked_policy
 from goengine.rng import new_rng
 from goengine.search import BatchedSearch, SearchConfig, rollout_search_config
@@ -77,8 +76,9 @@ DEAD_STONE_PLAYOUTS = 400
 
 
 def estimated_status(game: GameState) -> StoneStatus:
-    """Alive, dead and unsettled stones by the rollout ownership estimate (deterministic)."""
-    return classify_stones(game, rollout_ownership(game, DEAD_STONE_PLAYOUTS, seed=0))
+    """Alive, dead and unsettled stones by the rollout ownership estimate (deterministic: the
+    GTP engine's end-of-game estimate, without a network)."""
+    return end_of_game_status(game, None, DEAD_STONE_PLAYOUTS)
 
 
 def opponent_dead_stones(game: GameState) -> list[int]:

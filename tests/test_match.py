@@ -155,7 +155,8 @@ def test_sprt_stops_the_match_once_decided(tmp_path):
 def test_match_command(tmp_path, capsys):
     ledger = tmp_path / "ledger.jsonl"
     code = main(["match", "random", "rollout-mcts", "--games", "2", "--size", "5", "--komi", "0.5",
-                 "--visits", "32", "--ledger", str(ledger), "--sgf-dir", str(tmp_path / "sgf"), "--openings", "1"])
+                 "--visits", "32", "--ledger", str(ledger), "--sgf-dir", str(tmp_path / "sgf"), "--openings", "1",
+                 "--verbose"])
     assert code == 0
     out = capsys.readouterr().out
     assert out.count("game ") >= 2 and "Elo random - rollout-mcts" in out

@@ -25,7 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", required=True, help="the bundled name, e.g. 9x9 (players call it bundled:NAME)")
     parser.add_argument("--notes", default=None,
                         help="markdown appended to the card: training commands, data, hours, ladder results")
-    parser.add_argument("--out", default=None, help="folder (default: the package's goengine/networks)")
+    parser.add_argument("--out", default=None,
+                        help="folder (default: where the index reads, $GOENGINE_NETWORKS_DIR or the package's "
+                             "goengine/networks)")
 
 
 def describe(config) -> str:
@@ -79,12 +81,12 @@ def bundle(model: str | Path, name: str, out: Path, notes: str = "") -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from goengine.networks import NETWORKS_DIR
+    from goengine.networks import networks_dir
     from goengine.nn import CheckpointError
 
     try:
         notes = Path(args.notes).read_text(encoding="utf-8") if args.notes else ""
-        card = bundle(args.model, args.name, Path(args.out) if args.out else NETWORKS_DIR, notes)
+        card = bundle(args.model, args.name, Path(args.out) if args.out else networks_dir(), notes)
     except (OSError, ValueError, CheckpointError) as e:
         print(f"goengine bundle-network: {e}", file=sys.stderr)
         return 2

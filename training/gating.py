@@ -24,8 +24,7 @@ def gate(run_dir: RunDir, config: RunConfig, *, best: str, candidate: str, gener
     g = config.gating
     if g.mode == "always" or best == candidate:
         return {"promoted": True, "gate_wins": 0, "gate_losses": 0, "gate_draws": 0}
-    from tqdm import tqdm
-
+    from goengine.progress import Progress
     from goengine.search import SearchConfig
     from selfplay.match import MatchConfig, play_match
 
@@ -39,12 +38,11 @@ def gate(run_dir: RunDir, config: RunConfig, *, best: str, candidate: str, gener
                                announce_backend=False, allow_resign=g.allow_resign,
                                max_moves=r.max_moves or 2 * r.board_size ** 2,
                                match_id=gate_match_id(generation, candidate, best))
-    bar = tqdm(total=g.games, desc=f"gen {generation} gate", unit="game", leave=False, dynamic_ncols=True,
-               disable=not progress)
+    bar = Progress(total=g.games, desc=f"gen {generation} gate", unit="game", enabled=progress)
 
     def on_game(game, match) -> None:
-        bar.update(len(match.games) - bar.n)  # resumed games included
-        bar.set_postfix_str(f"{match.wins}-{match.losses}" + (f"-{match.draws}" if match.draws else ""))
+        bar.set_fields(f"{candidate} {match.wins}-{match.losses}" + (f"-{match.draws}" if match.draws else ""))
+        bar.update_to(len(match.games))  # resumed games included
 
     result = play_match(f"{candidate}={run_dir.model_stem(candidate)}", f"{best}={run_dir.model_stem(best)}",
                         match_config, progress=on_game, ledger=run_dir.ledger, resume=True)

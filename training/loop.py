@@ -24,8 +24,14 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from goengine.progress import Progress
+
 from .config import RunConfig
 from .rundir import RunDir
+
+# The self-play bar's guess at a game's length, per board point, until the first game ends.
+_GAME_LENGTH_GUESS = 0.8
+
 
 def summary_line(generation: int, current: dict, best: str) -> str:
     """The one line a generation ends with."""
@@ -207,20 +213,21 @@ class TrainingLoop:
         s = self.config.selfplay
         have = count_games(self.dir.generation_chunks(g), report=self.log)
         need = s.games_per_generation - have
-        bar = _bar(total=s.games_per_generation, initial=have, desc=f"gen {g} self-play", unit="game",
-                   enabled=self.progress)
+        # Games played in lockstep finish in bursts, so the bar counts positions (moves arrive
+        # every second), against an estimate of the positions still to play: the mean length
+        # of the games finished so far, a guess before the first ends. Games done ride along.
+        guess = _GAME_LENGTH_GUESS * self.config.run.board_size ** 2
+        bar = Progress(total=need * guess, desc=f"gen {g} self-play", unit="pos", enabled=self.progress)
+        bar.set_fields(f"games {have}/{s.games_per_generation}")
 
-        started = time.perf_counter()
-
-        def show_rates(stats) -> None:
-            # Moves arrive every second while games in lockstep finish in bursts, so the rate
-            # of positions is what shows the work going on.
-            elapsed = max(time.perf_counter() - started, 1e-9)
-            bar.set_postfix_str(f"{stats.games / elapsed:.2f} games/s, {stats.moves_played / elapsed:.0f} pos/s")
+        def show_moves(stats) -> None:
+            length = stats.positions / stats.games if stats.games else guess
+            bar.set_total(max(need * length, stats.moves_played))
+            bar.update_to(stats.moves_played)
 
         def progress(stats) -> None:
-            bar.update(1)
-            show_rates(stats)
+            bar.set_fields(f"games {have + stats.games}/{s.games_per_generation}")
+            show_moves(stats)
 
         seed = int(np.random.SeedSequence([self.config.run.seed, g]).generate_state(1)[0])
         model_path = str(self.dir.model_stem(best))
@@ -228,7 +235,7 @@ class TrainingLoop:
                       records_dir=self.dir.records, sgf_dir=self.dir.sgf(g), chunk_prefix=self.dir.chunk_prefix(g),
                       seed=seed, workers=self.workers, games_per_chunk=s.games_per_chunk,
                       progress=progress if self.progress else None, in_process=self.in_process_selfplay,
-                      should_stop=lambda: self._stop, on_moves=show_rates if self.progress else None,
+                      should_stop=lambda: self._stop, on_moves=show_moves if self.progress else None,
                       backend=self.config.run.backend, precision=self._precision())
         if self._use_inference_server() and need > 0:
             from selfplay.inference import InferenceServer
@@ -316,9 +323,3 @@ class _Interrupted(Exception):
 def _main_thread() -> bool:
     import threading
     return threading.current_thread() is threading.main_thread()
-
-
-def _bar(total: int, initial: int, desc: str, unit: str, enabled: bool):
-    from tqdm import tqdm
-    return tqdm(total=total, initial=initial, desc=desc, unit=unit, disable=not enabled, dynamic_ncols=True,
-                leave=False)

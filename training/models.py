@@ -89,8 +89,8 @@ def train_generation(run_dir: RunDir, config: RunConfig, *, generation: int, par
         first = trainer.step
 
         def report(step: int, averages: dict) -> None:
-            bar.update(step - first - bar.n)
-            bar.set_postfix_str(f"loss {averages['loss']:.3f}, {averages['samples_per_s']:.0f} samples/s")
+            bar.set_fields(f"loss {averages['loss']:.3f}, {averages['samples_per_s']:.0f} samples/s")
+            bar.update_to(step - first)
 
         with SampleStream(window, net_config, t.batch_size, seed=seed) as batches:
             metrics = trainer.train_steps(batches, steps, progress=report)
@@ -106,9 +106,8 @@ def train_generation(run_dir: RunDir, config: RunConfig, *, generation: int, par
 
 
 def _progress_bar(enabled: bool, generation: int, steps: int):
-    from tqdm import tqdm
-    return tqdm(total=steps, desc=f"gen {generation} train", unit="step", leave=False, dynamic_ncols=True,
-                disable=not enabled)
+    from goengine.progress import Progress
+    return Progress(total=steps, desc=f"gen {generation} train", unit="step", enabled=enabled)
 
 
 def _save_optimizer_state(run_dir: RunDir, trainer, model_id: str) -> None:

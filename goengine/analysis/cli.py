@@ -1,6 +1,8 @@
 """`goengine analysis`: KataGo's JSON analysis protocol on stdin/stdout, for KaTrain and review
 tools. One JSON query per line in; one JSON response per line out (possibly out of order: see
-engine.py); logs on stderr. Without --model the positions are searched with random rollouts.
+engine.py); logs on stderr. Without --model each board size is searched with the network
+bundled for it, or with random rollouts where none fits; --model takes the forms of
+`goengine gtp` (a checkpoint, bundled:NAME, rollout: goengine/gtp/model_choice.py).
 
 KaTrain starts `katago analysis -model M -config C ...`: point its engine command at
 `goengine analysis --model M` (extra KataGo flags such as -config are refused, so give KaTrain
@@ -17,8 +19,9 @@ from ..runtime_options import add_runtime_arguments, runtime_problem
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default=None, help="checkpoint (stem, .json or .safetensors); "
-                        "default: rollout search without a network")
+    parser.add_argument("--model", default=None,
+                        help="checkpoint (stem, .json or .safetensors), bundled:NAME or rollout; default: the "
+                             "bundled network for each board size, the rollout search where none fits")
     parser.add_argument("--visits", type=int, default=500,
                         help="visits per position when a query gives no maxVisits (default 500)")
     parser.add_argument("--max-visits", type=int, default=10_000,
@@ -46,7 +49,9 @@ def _check(args: argparse.Namespace) -> str | None:
             return f"--{flag.replace('_', '-')} must be at least 1"
     if args.ownership_playouts < 1:
         return "--ownership-playouts must be at least 1"
-    return runtime_problem(args.backend)
+    from ..gtp.cli import model_problem
+
+    return model_problem(args.model) or runtime_problem(args.backend)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,7 +59,10 @@ def run(args: argparse.Namespace) -> int:
 
     from .. import __version__
     from ..gtp.cli import configure_logging
+    from dataclasses import replace
+
     from ..gtp.engine import EngineOptions, _load_evaluator, trained_sizes
+    from ..gtp.model_choice import AUTO, Networks, parse_model
     from .engine import AnalysisEngine, AnalysisSettings
 
     configure_logging(args.log_level)
@@ -63,11 +71,14 @@ def run(args: argparse.Namespace) -> int:
     if problem is not None:
         print(f"goengine analysis: {problem}", file=sys.stderr)
         return 2
-    evaluator = None
-    if args.model is not None:
+    evaluator = networks = None
+    choice = parse_model(AUTO if args.model is None else args.model)
+    options = EngineOptions(threads=args.threads, backend=args.backend, precision=args.precision)
+    if choice.kind == "auto":
+        networks = Networks(choice, lambda stem: _load_evaluator(replace(options, model=stem)), say=log.info)
+    elif choice.named:
         try:
-            evaluator = _load_evaluator(EngineOptions(model=args.model, threads=args.threads,
-                                                      backend=args.backend, precision=args.precision))
+            evaluator = _load_evaluator(replace(options, model=choice.stem))
         except Exception as e:  # a broken model fails the start, before any query
             reason = str(e) if isinstance(e, (ValueError, OSError)) else f"{type(e).__name__}: {e}"
             print(f"goengine analysis: cannot use --model {args.model}: {reason}", file=sys.stderr)
@@ -84,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
             stdout.write(text + "\n")
             stdout.flush()
 
-    engine = AnalysisEngine(evaluator, settings, write)
+    engine = AnalysisEngine(evaluator, settings, write, networks=networks)
     lines: queue.Queue = queue.Queue()
 
     def read() -> None:
@@ -93,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         lines.put(None)
 
     threading.Thread(target=read, name="analysis-stdin", daemon=True).start()
-    log.info("analysis engine ready (%s)", f"model {args.model}" if args.model else "rollout search, no network")
+    log.info("analysis engine ready (%s)", choice.label if choice.kind != "rollout" else "rollout search, no network")
     try:
         while True:
             try:

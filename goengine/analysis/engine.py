@@ -84,10 +84,13 @@ def root_visits(search: BatchedSearch, g: int) -> int:
 
 class AnalysisEngine:
     """Feed it lines with `handle_line`, drive it with `step` (one round of search); answers
-    go to `write(json_text)`."""
+    go to `write(json_text)`. Every board size is searched with `evaluator` (None: rollouts),
+    or, with `networks` (goengine.gtp.model_choice.Networks), with the network it picks for
+    that size (the bundled default), loaded when a query first asks for that size."""
 
-    def __init__(self, evaluator, settings: AnalysisSettings, write: Callable[[str], None]):
+    def __init__(self, evaluator, settings: AnalysisSettings, write: Callable[[str], None], networks=None):
         self.evaluator = evaluator
+        self.networks = networks
         self.settings = settings
         self.write = write
         self._waiting: list = []  # heap of (-priority, seq, Turn)
@@ -135,7 +138,18 @@ class AnalysisEngine:
         for turn in parsed.turns:
             heapq.heappush(self._waiting, (-turn.priority, next(self._seq), turn))
 
+    def evaluator_for(self, size: int):
+        return self.networks.for_size(size) if self.networks is not None else self.evaluator
+
     def _check_size(self, size: int) -> None:
+        if self.networks is not None:
+            try:
+                self.networks.for_size(size)
+            except Exception as e:
+                log.exception("loading the network for %dx%d failed", size, size)
+                raise QueryError(f"the network for {size}x{size} failed to load: {type(e).__name__}: {e}",
+                                 "boardXSize") from None
+            return
         sizes = self.settings.trained_sizes
         if sizes and size not in sizes and not self.settings.any_size:
             trained = ", ".join(f"{n}x{n}" for n in sizes)
@@ -188,11 +202,12 @@ class AnalysisEngine:
         pool = self._pools.get(size)
         if pool is None:
             room = self.settings.max_visits_cap + 1
-            if self.evaluator is not None:
+            evaluator = self.evaluator_for(size)
+            if evaluator is not None:
                 config = SearchConfig(num_simulations=room, tree_memory_factor=2, leaves_per_tree=8, use_lcb=False)
             else:
                 config = rollout_search_config(room, tree_memory_factor=2)
-            pool = _Pool(BatchedSearch(config, size, self.settings.parallel, self.evaluator,
+            pool = _Pool(BatchedSearch(config, size, self.settings.parallel, evaluator,
                                        max_moves=4 * size * size + 64, seed=self.settings.seed))
             self._pools[size] = pool
         return pool
@@ -212,11 +227,12 @@ class AnalysisEngine:
             except ValueError as e:
                 self._send({"id": turn.query_id, "turnNumber": turn.turn_number, "error": str(e)})
                 continue
-            root = root_estimate(turn.game, self.evaluator, self.settings.ownership_playouts, self.settings.seed)
+            evaluator = pool.search.evaluator
+            root = root_estimate(turn.game, evaluator, self.settings.ownership_playouts, self.settings.seed)
             now = time.monotonic()
             pool.running[tree] = _Running(turn, tree, min(turn.max_visits, self.settings.max_visits_cap), now,
                                           None if turn.report_every is None else now + turn.report_every,
-                                          root, MoveEstimates(turn.game, self.evaluator, root))
+                                          root, MoveEstimates(turn.game, evaluator, root))
         for item in deferred:
             heapq.heappush(self._waiting, item)
 
@@ -227,7 +243,7 @@ class AnalysisEngine:
             if not pool.running:
                 continue
             search = pool.search
-            per_round = (self.settings.round_visits_network if self.evaluator is not None
+            per_round = (self.settings.round_visits_network if search.evaluator is not None
                          else self.settings.round_visits_rollouts)
             trees, sims = [], []
             for g, running in pool.running.items():

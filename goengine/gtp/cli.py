@@ -1,6 +1,9 @@
 """`goengine gtp`: the engine over GTP on stdin/stdout, for GUIs (Sabaki, Lizzie, GoGui) and
-match tools. Logs go to stderr only. Without --model it searches with random rollouts; with
---model (a checkpoint written by goengine.nn.checkpoint) it searches with that network.
+match tools. Logs go to stderr only. Without --model it plays the network bundled with the
+package for the board size in use (switching when the controller changes the size), and the
+rollout search on sizes none fits; `--model rollout` forces the rollout search, `--model
+bundled:NAME` names a bundled network, and a path names a checkpoint (goengine.nn.checkpoint):
+see model_choice.py.
 
 AlphaGo's search: --model an SL policy network (the priors), --value-model a value network, and
 --rollout-model a rollout policy (`goengine train-rollout`); leaf values are
@@ -20,11 +23,14 @@ import secrets
 import sys
 
 from ..runtime_options import add_runtime_arguments, runtime_problem
+from .model_choice import AUTO, BUNDLED_PREFIX, ROLLOUT, parse_model, strip_suffix
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default=None, help="checkpoint (stem, .json or .safetensors); "
-                        "default: rollout search without a network")
+    parser.add_argument("--model", default=None,
+                        help="checkpoint (stem, .json or .safetensors), bundled:NAME (a network shipped with "
+                             "the package) or rollout (the search without a network); default: the bundled "
+                             "network for the board size in use, the rollout search where none fits")
     parser.add_argument("--visits", type=int, default=None,
                         help="visits per move (default 10000 with rollouts, 800 with a network); "
                              "under a time control, a cap only when given")
@@ -78,22 +84,47 @@ def _check(args: argparse.Namespace) -> str | None:
         get_rules(args.rules)
     except ValueError as e:
         return str(e)
-    for flag, path in (("--model", args.model), ("--value-model", args.value_model),
-                       ("--rollout-model", args.rollout_model)):
+    problem = model_problem(args.model)
+    if problem is not None:
+        return problem
+    for flag, path in (("--value-model", args.value_model), ("--rollout-model", args.rollout_model)):
         if path is not None:
-            stem = path
-            for suffix in (".json", ".safetensors"):
-                stem = stem[: -len(suffix)] if stem.endswith(suffix) else stem
-            missing = [p for p in (stem + ".json", stem + ".safetensors") if not os.path.isfile(p)]
-            if missing:
-                return f"{flag}: {', '.join(missing)} not found"
+            problem = missing_checkpoint(flag, path)
+            if problem is not None:
+                return problem
     if runtime_problem(args.backend):
         return runtime_problem(args.backend)
-    if args.value_model is not None and args.model is None:
+    if args.value_model is not None and args.model in (None, ROLLOUT):
         return "--value-model needs --model (the policy network that gives the priors)"
     if args.rollout_lambda is not None and not 0.0 <= args.rollout_lambda <= 1.0:
         return "--lambda must be in [0, 1]"
     return None
+
+
+def missing_checkpoint(flag: str, path: str) -> str | None:
+    stem = strip_suffix(path)
+    missing = [p for p in (stem + ".json", stem + ".safetensors") if not os.path.isfile(p)]
+    return f"{flag}: {', '.join(missing)} not found" if missing else None
+
+
+def model_problem(model: str | None) -> str | None:
+    """What is wrong with --model (None: nothing): a bundled name that names no bundled
+    network, or a checkpoint path whose files are missing."""
+    if model is None or model in (ROLLOUT, AUTO):
+        return None
+    try:
+        parse_model(model)
+    except ValueError as e:
+        return f"--model: {e}"
+    return None if model.startswith(BUNDLED_PREFIX) else missing_checkpoint("--model", model)
+
+
+def model_option(args: argparse.Namespace) -> str:
+    """The --model the engine plays: as given, else the bundled default, except that a
+    rollout policy without a network keeps the rollout search it names."""
+    if args.model is not None:
+        return args.model
+    return ROLLOUT if args.rollout_model is not None else AUTO
 
 
 def default_lambda(args: argparse.Namespace) -> float:
@@ -108,12 +139,11 @@ def _initial_size(args: argparse.Namespace) -> int:
     """--size, else the one size the network was trained on (read from its JSON), else 19."""
     if args.size is not None:
         return args.size
-    if args.model is not None:
+    choice = parse_model(model_option(args))
+    if choice.named:
         import json
 
-        stem = args.model
-        for suffix in (".json", ".safetensors"):
-            stem = stem[: -len(suffix)] if stem.endswith(suffix) else stem
+        stem = strip_suffix(choice.stem)
         try:
             with open(stem + ".json", encoding="utf-8") as f:
                 sizes = json.load(f).get("config", {}).get("board_sizes") or []
@@ -145,7 +175,8 @@ def run(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else secrets.randbits(32)
     if args.seed is None:
         print(f"goengine gtp: seed {seed} (--seed {seed} plays these games again)", file=sys.stderr, flush=True)
-    options = EngineOptions(model=args.model, visits=args.visits, time_per_move=args.time_per_move,
+    model = model_option(args)
+    options = EngineOptions(model=model, visits=args.visits, time_per_move=args.time_per_move,
                             rules=args.rules, komi=args.komi, size=_initial_size(args), any_size=args.any_size,
                             resign_threshold=args.resign_threshold, threads=args.threads, seed=seed,
                             opening_temperature=args.opening_temperature,
@@ -157,7 +188,8 @@ def run(args: argparse.Namespace) -> int:
         engine.load_model()
     except Exception as e:  # a broken or unsuitable model fails the start, before any GTP reply
         reason = str(e) if isinstance(e, ValueError) else f"{type(e).__name__}: {e}"
-        print(f"goengine gtp: cannot use --model {args.model}: {reason}", file=sys.stderr)
+        which = f"--model {args.model}" if args.model is not None else "the bundled network"
+        print(f"goengine gtp: cannot use {which}: {reason}", file=sys.stderr)
         return 2
     if args.threads is not None:
         try:

@@ -8,7 +8,10 @@ How a move is chosen, in order:
 3. Otherwise it searches (by visits, or by the clock under a time control) and plays the most
    visited move (or, with a network, the best lower confidence bound); in the opening, a move
    drawn with a low temperature from the well-visited ones (`opening_temperature`), so that
-   games against a deterministic opponent differ.
+   games against a deterministic opponent differ. Past the opening the search stops as soon
+   as the budget left could not change the move (a forced move costs little), and a move
+   whose choice is unclear may think up to 1.5 times its planned time
+   (goengine.search.stopping, TimePolicy.most).
 4. It resigns when the win rate stayed below the resign threshold for `resign_consecutive`
    of its moves in a row, never in the first `resign_min_move_fraction` of the board's points.
 During cleanup (kgs-genmove_cleanup) it never resigns, and never passes while the opponent
@@ -28,10 +31,10 @@ from ..coords import PASS_LOC, loc_of_action, vertex_of_loc
 from ..game import GameState
 from ..search import SearchResult
 from ..search.choice import choose_action, opening_temperature
+from ..search.stopping import StopRule
 from . import args as A
 from .engine import Engine
-from .ownership import estimate_ownership
-from .status import classify_stones
+from .status import end_of_game_status
 
 RESIGN = -1
 
@@ -55,8 +58,7 @@ def game_to_move(engine: Engine, color: int, commit: bool) -> GameState:
 
 
 def _status(engine: Engine, game: GameState):
-    ownership = estimate_ownership(game, engine.evaluator, engine.options.ownership_playouts, engine.options.seed)
-    return classify_stones(game, ownership)
+    return end_of_game_status(game, engine.evaluator, engine.options.ownership_playouts)
 
 
 def _opponent_passed(game: GameState, color: int) -> bool:
@@ -94,6 +96,15 @@ def _choose(engine: Engine, result: SearchResult, allowed: Optional[np.ndarray],
         action = choose_action(result, temperature, engine.move_rng, config.use_lcb, config.lcb_min_visit_fraction,
                                min_visit_fraction=OPENING_MIN_VISIT_FRACTION)
     return loc_of_action(action, size)
+
+
+def _stop_rule(engine: Engine, game: GameState, searcher) -> Optional[StopRule]:
+    """How the search of a move may stop early or run long: only for moves chosen greedily
+    (an opening move drawn with a temperature sees the whole budget's visits)."""
+    if opening_temperature(game.move_number, game.size, engine.options.opening_temperature) > 0:
+        return None
+    config = searcher.config
+    return StopRule(use_lcb=config.use_lcb, lcb_min_visit_fraction=config.lcb_min_visit_fraction)
 
 
 def _should_resign(engine: Engine, game: GameState, color: int, result: SearchResult) -> bool:
@@ -135,9 +146,10 @@ def _decide(engine, game, color, cleanup, allowed, on_progress, progress_every, 
             allowed = no_pass if allowed is None else (allowed & no_pass)
     elif _opponent_passed(game, color) and (allowed is None or allowed[-1]) and _passing_wins(engine, game, color):
         return MoveChoice(PASS_LOC)
-    visits, deadline = engine.move_budget(color)
-    result = searcher.search(game, visits=visits, deadline=deadline, allowed=allowed,
-                             on_progress=on_progress, progress_every=progress_every)
+    plan = engine.move_plan(color)
+    result = searcher.search(game, visits=plan.visits, deadline=plan.deadline, allowed=allowed,
+                             on_progress=on_progress, progress_every=progress_every,
+                             hard_deadline=plan.hard_deadline, stop_rule=_stop_rule(engine, game, searcher))
     if not cleanup and _should_resign(engine, game, color, result):
         return MoveChoice(RESIGN, result)
     return MoveChoice(_choose(engine, result, allowed, game), result)

@@ -1,21 +1,20 @@
 """final_score and final_status_list: dead stones by the ownership estimate (random playouts
-from the final position, or the network's ownership head), the score by the game's rules."""
+from the final position with a fixed seed, or the network's ownership head), the score by the
+game's rules. The answer depends on the position alone, not on the engine's --seed."""
 
 from __future__ import annotations
 
 from ..coords import vertex_of_loc
 from . import args as A
 from .engine import Engine
-from .ownership import estimate_ownership
 from .protocol import GtpError
-from .status import StoneStatus, classify_stones, final_score as score_of
+from .status import StoneStatus, end_of_game_status, final_score as score_of
 
 
 def stone_status(engine: Engine) -> StoneStatus:
     engine.wait_ready()
     game = engine.game
-    ownership = estimate_ownership(game, engine.evaluator, engine.options.ownership_playouts, engine.options.seed)
-    return classify_stones(game, ownership)
+    return end_of_game_status(game, engine.evaluator, engine.options.ownership_playouts)
 
 
 def final_score(engine: Engine, args: tuple) -> str:

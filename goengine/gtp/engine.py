@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Optional, Union
 
 import numpy as np
@@ -25,6 +25,7 @@ import numpy as np
 from ..board import BLACK, WHITE
 from ..game import GameState
 from ..rules import Rules, get_rules
+from .model_choice import Networks, parse_model
 from .protocol import Command, GtpError, failure, parse_command, stream_header, success
 from .timecontrol import Clock, TimePolicy, TimeSettings
 
@@ -40,6 +41,8 @@ VERSION = "0.17"
 class EngineOptions:
     """Everything the command line sets. `visits` None: the default for the evaluator kind;
     `komi` None: the rules' default; `resign_threshold` a win rate (<= 0: never resign).
+    `model`: the forms of `model_choice.py` (None: the rollout search; "bundled": the bundled
+    network for each board size, what `goengine gtp` plays without --model).
     `value_model`, `rollout_model` and `rollout_lambda`: AlphaGo's search (goengine.alphago_player)."""
     model: Optional[str] = None
     value_model: Optional[str] = None
@@ -63,6 +66,15 @@ class EngineOptions:
     resign_consecutive: int = 2
     resign_min_move_fraction: float = 0.5  # of the board's points: no resignation before
     time_policy: TimePolicy = field(default_factory=TimePolicy)
+
+
+@dataclass(frozen=True)
+class MovePlan:
+    """A move's budget: a visit limit (None: none), the planned deadline and the latest an
+    unclear move may think (monotonic seconds; None: no time limit)."""
+    visits: Optional[int]
+    deadline: Optional[float]
+    hard_deadline: Optional[float]
 
 
 @dataclass(frozen=True)
@@ -121,7 +133,10 @@ class Engine:
         self.clocks = {BLACK: Clock(), WHITE: Clock()}
         self.low_winrates = {BLACK: 0, WHITE: 0}
         self.move_rng = np.random.default_rng([options.seed, 0x6F70])  # opening moves' draws
-        self.evaluator = None
+        # The loader reads the options of the moment (the runtime flags), the stem replacing
+        # `model`: a bundled name or the bundled default resolves to a checkpoint per size.
+        self.networks = Networks(parse_model(options.model),
+                                 lambda stem: evaluator_loader(replace(self.options, model=stem)))
         self.quit_requested = False
         self.input_pending: Callable[[], bool] = lambda: True
         self.received_at: float = time.monotonic()
@@ -160,8 +175,6 @@ class Engine:
     def update_options(self, **changes) -> None:
         """Change search settings during a session (kata-set-param, lz-setoption): the search
         is rebuilt for them on its next use."""
-        from dataclasses import replace
-
         self.options = replace(self.options, **changes)
         self._searcher = None
 
@@ -181,22 +194,39 @@ class Engine:
 
     # --- the search --------------------------------------------------------------------------
 
+    @property
+    def evaluator(self):
+        """The network that plays the board size in use (None: the rollout search, or not
+        loaded yet)."""
+        return self.networks.loaded_for(self.size)
+
     def load_model(self) -> None:
-        """Load and check the network now (the command line does this before answering
-        anything, so a broken model fails the start, not the first game). Raises the loader's
-        error, or ValueError when the network was not trained for the board size."""
-        if self._model_loaded or self.options.model is None:
+        """Load and check the network for the board size in use now (the command line does
+        this before answering anything, so a broken model fails the start, not the first
+        game). Raises the loader's error, or ValueError when a network named outright was not
+        trained for the board size."""
+        if self._model_loaded or self.networks.choice.kind == "rollout":
             return
         started = time.monotonic()
-        evaluator = self._evaluator_loader(self.options)
-        problem = size_problem(evaluator, self.size, self.options.any_size)
-        if problem is not None:
-            raise ValueError(problem)
-        self.evaluator = evaluator
+        evaluator = self.networks.for_size(self.size)
+        if self.networks.choice.named:
+            problem = size_problem(evaluator, self.size, self.options.any_size)
+            if problem is not None:
+                raise ValueError(problem)
         self._model_loaded = True
-        log.info("loaded %s in %.1f s", self.options.model, time.monotonic() - started)
+        if evaluator is not None:
+            log.info("loaded %s in %.1f s", self.networks.stem_for(self.size), time.monotonic() - started)
 
     def size_problem(self, size: int) -> Optional[str]:
+        """Why the engine cannot play `size`, or None. The bundled default loads the network of
+        that size here (once), so that the command changing the size can fail cleanly."""
+        if self.networks.choice.kind == "auto":
+            try:
+                self.networks.for_size(size)
+            except Exception as e:
+                log.error("loading the bundled network for %dx%d failed:\n%s", size, size, traceback.format_exc())
+                return f"the bundled network for {size}x{size} failed to load: {type(e).__name__}: {e}"
+            return None
         return size_problem(self.evaluator, size, self.options.any_size)
 
     def start_warmup(self) -> None:
@@ -241,8 +271,23 @@ class Engine:
                 from .status import classify_stones
                 game = GameState(5)
                 classify_stones(game, rollout_ownership(game, 4))
+                self._warm_up_bundled_kernels()
             except Exception:
                 log.error("preparing the scoring kernels failed:\n%s", traceback.format_exc())
+
+    def _warm_up_bundled_kernels(self) -> None:
+        """With the bundled default on a size that no network plays, a later `boardsize` may
+        switch to one: prepare the network search's kernels for its features now (with a
+        stand-in evaluator, no weights loaded), not in that game's first genmove."""
+        if self.networks.choice.kind != "auto" or self.evaluator is not None:
+            return
+        from ..evaluator import RandomEvaluator
+        from ..networks import bundled_networks
+        from .thinking import SearchSettings, Searcher
+
+        for feature_set in sorted({n.feature_set for n in bundled_networks(self.networks.folder).values()}):
+            Searcher(5, RandomEvaluator(None, feature_set), SearchSettings(visits=16, tree_edges=50_000)
+                     ).search(GameState(5), visits=16)
 
     @property
     def startup_error(self) -> Optional[str]:
@@ -264,7 +309,7 @@ class Engine:
     def _build_searcher(self, size: int):
         from .thinking import SearchSettings, Searcher
 
-        if self._searcher is None or self._searcher.size != size:
+        if self._searcher is None or self._searcher.size != size or self._searcher.evaluator is not self.evaluator:
             self._searcher = None  # free the old trees first
             settings = SearchSettings(visits=self.options.visits, seed=self.options.seed,
                                       tree_edges=self.options.tree_edges,
@@ -279,19 +324,25 @@ class Engine:
         if self._ready.is_set() and self._startup_error is None:
             self._build_searcher(self.game.size)
 
-    def move_budget(self, color: int) -> tuple[Optional[int], Optional[float]]:
-        """(visit limit, deadline) for a move of `color` that the controller asked for at
-        `received_at`. Under a time control visits are limited only when set explicitly."""
+    def move_plan(self, color: int) -> "MovePlan":
+        """The budget of a move of `color` that the controller asked for at `received_at`.
+        Under a time control visits are limited only when set explicitly, and an unclear move
+        may think until `hard_deadline` (TimePolicy.most); `--time-per-move` caps both."""
         searcher = self.searcher()
-        seconds = self.options.time_policy.budget(self.time_settings, self.clocks[color], self.game.size,
-                                                  self.game.move_number)
-        if self.options.time_per_move is not None:
-            seconds = self.options.time_per_move if seconds is None else min(seconds, self.options.time_per_move)
+        policy = self.options.time_policy
+        clock = self.clocks[color]
+        args = (self.time_settings, clock, self.game.size, self.game.move_number)
+        seconds, most = policy.budget(*args), policy.most(*args)
+        cap = self.options.time_per_move
+        if cap is not None:
+            seconds = cap if seconds is None else min(seconds, cap)
+            most = seconds if most is None else min(most, cap)
         visits: Optional[int] = searcher.default_visits
         if seconds is not None and self.options.visits is None:
             visits = None
         deadline = None if seconds is None else self.received_at + seconds
-        return visits, deadline
+        hard = None if most is None else self.received_at + max(seconds, most)
+        return MovePlan(visits, deadline, hard)
 
     # --- commands ----------------------------------------------------------------------------
 

@@ -3,7 +3,14 @@
 A chain is dead when, averaged over its stones, the ownership estimate (`ownership.py`,
 Black's view, float64[N*N]) gives the point to the opponent: that is, in most random playouts
 the opponent ends up owning it. Seki is recognised on the board with the dead chains removed,
-by the mutual self-atari test of `goengine.scoring`. Stone lists are locs.
+by the mutual self-atari test of `goengine.scoring`. A chain the estimate cannot call (its mean
+ownership near 0) that is in seki once the clearly dead chains are gone is alive: random
+playouts break a seki at random (whoever first fills a shared liberty loses), so they put
+seki stones near 0 either way, and only the board can tell. Stone lists are locs.
+
+The end of a game (final_score, final_status_list, the decision to pass, a match's dead
+stones) reads the estimate from a fixed playout seed, `SCORING_SEED`: the same position gets
+the same answer whatever seed the engine plays with.
 """
 
 from __future__ import annotations
@@ -50,23 +57,40 @@ def chains_of(game: GameState) -> dict[int, list[int]]:
     return chains
 
 
-def classify_stones(game: GameState, ownership: np.ndarray) -> StoneStatus:
-    """Alive, dead and seki stones given an ownership estimate (Black's view)."""
-    alive: list[int] = []
-    dead: list[int] = []
-    unsure: list[int] = []
-    for head, stones in chains_of(game).items():
-        sign = 1.0 if game.board[COLOR, head] == BLACK else -1.0
-        mean = sign * float(np.mean([ownership[action_of_loc(loc, game.size)] for loc in stones]))
-        (dead if mean < DEAD_BELOW else alive).extend(stones)
-        if abs(mean) < SETTLED_BEYOND:
-            unsure.extend(stones)
+# The playout seed of every end-of-game estimate.
+SCORING_SEED = 0
+
+
+def _seki_heads(game: GameState, dead: list[int]) -> tuple[np.ndarray, set[int]]:
+    """The board with `dead` taken off, and the heads of its chains in seki."""
     work = game.board.copy()
     if dead:
         set_stones(work, {loc: EMPTY for loc in dead})
     owner = np.empty(work.shape[1], np.int8)
     region_owners(work, owner, np.empty(work.shape[1], np.int32))
-    seki_heads = seki_chains(work, owner)
+    return work, seki_chains(work, owner)
+
+
+def classify_stones(game: GameState, ownership: np.ndarray) -> StoneStatus:
+    """Alive, dead and seki stones given an ownership estimate (Black's view)."""
+    means: dict[int, float] = {}
+    chains = chains_of(game)
+    for head, stones in chains.items():
+        sign = 1.0 if game.board[COLOR, head] == BLACK else -1.0
+        means[head] = sign * float(np.mean([ownership[action_of_loc(loc, game.size)] for loc in stones]))
+    clearly_dead = [loc for head, stones in chains.items() if means[head] <= -SETTLED_BEYOND for loc in stones]
+    _, seki_first = _seki_heads(game, clearly_dead)
+    alive: list[int] = []
+    dead: list[int] = []
+    unsure: list[int] = []
+    for head, stones in chains.items():
+        mean = means[head]
+        in_doubt = abs(mean) < SETTLED_BEYOND
+        lives = mean >= DEAD_BELOW or (in_doubt and head in seki_first)
+        (alive if lives else dead).extend(stones)
+        if in_doubt:
+            unsure.extend(stones)
+    work, seki_heads = _seki_heads(game, dead)
     seki = [loc for loc in alive if int(work[HEAD, loc]) in seki_heads]
     unsettled = sorted(set(unsure) - set(seki))
     return StoneStatus(tuple(sorted(alive)), tuple(sorted(dead)), tuple(sorted(seki)), tuple(unsettled))
@@ -75,3 +99,11 @@ def classify_stones(game: GameState, ownership: np.ndarray) -> StoneStatus:
 def final_score(game: GameState, status: StoneStatus) -> Score:
     """The score under the game's rules with the dead stones taken off."""
     return game.score(dead=status.dead)
+
+
+def end_of_game_status(game: GameState, evaluator=None, num_playouts: int = 400) -> StoneStatus:
+    """The status of every stone by the network's ownership head when `evaluator` has one,
+    else by `num_playouts` random playouts from `SCORING_SEED`: one answer per position."""
+    from .ownership import estimate_ownership
+
+    return classify_stones(game, estimate_ownership(game, evaluator, num_playouts, SCORING_SEED))

@@ -17,7 +17,9 @@ thinking time to it, so a controller that never sends time_left is still respect
 
 The budget spends main time evenly over the moves the engine still expects to play (keeping
 back `lag` plus `min_move_seconds` for each of them), then most of a byo-yomi period per move
-(less `lag`, which covers the time spent outside the search and on the wire).
+(less `lag`, which covers the time spent outside the search and on the wire). A move whose
+choice the search finds unclear may think past its budget up to `most()`: `extend_factor`
+times the budget, never into the reserve kept for later moves nor past the byo-yomi period.
 """
 
 from __future__ import annotations
@@ -140,6 +142,7 @@ class TimePolicy:
     game_length_factor: float = 0.7
     game_length_extra: float = 50.0
     min_moves_factor: float = 0.25  # own moves always expected to remain, per board point
+    extend_factor: float = 1.5  # of the budget, for a move whose choice is unclear
 
     def with_(self, **changes) -> "TimePolicy":
         return replace(self, **changes)
@@ -167,3 +170,30 @@ class TimePolicy:
         moves_left = self.own_moves_left(size, move_number)
         usable = max(0.0, clock.main_left - self.lag - self.min_move_seconds * moves_left)
         return max(usable / moves_left, byo)
+
+    def most(self, settings: TimeSettings, clock: Clock, size: int, move_number: int) -> Optional[float]:
+        """The longest the next move may think when its choice is unclear (at least the
+        budget), or None without a time limit: `extend_factor` times the budget, within what
+        the clock allows. Main time keeps the reserve of every later move; in byo-yomi one move
+        may take its whole period less `lag` (canadian: less `lag + min_move_seconds` for
+        each stone still owed after it)."""
+        planned = self.budget(settings, clock, size, move_number)
+        if planned is None:
+            return None
+        wanted = planned * self.extend_factor
+        if clock.in_byoyomi:
+            if settings.kind == "canadian":
+                owed = max(0, clock.stones_left - 1)
+                allowed = clock.period_left - self.lag - owed * (self.lag + self.min_move_seconds)
+            else:
+                allowed = clock.period_left - self.lag
+            return max(planned, min(wanted, allowed))
+        moves_left = self.own_moves_left(size, move_number)
+        usable = max(0.0, clock.main_left - self.lag - self.min_move_seconds * moves_left)
+        # Past the main time the move runs into byo-yomi, whose first period starts full.
+        byo_most = 0.0
+        if settings.has_byoyomi:
+            period = settings.period_time
+            owed = max(0, settings.period_stones - 1) if settings.kind == "canadian" else 0
+            byo_most = max(0.0, period - self.lag - owed * (self.lag + self.min_move_seconds))
+        return max(planned, min(wanted, usable + byo_most))

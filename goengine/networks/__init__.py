@@ -8,16 +8,28 @@ it, with their commands. `training/bundle.py` (`goengine bundle-network`) writes
 The players name them `bundled:NAME` (`goengine match bundled:9x9 ...`); `goengine gtp` with no
 `--model` plays the bundled network for the board size in use. Reading this index needs no
 torch: it reads the JSON files only.
+
+The index reads this folder unless the environment variable `GOENGINE_NETWORKS_DIR` names
+another (a folder of networks tried out before they ship, or a test's temporary folder), or a
+caller passes `folder`.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 NETWORKS_DIR = Path(__file__).resolve().parent
+NETWORKS_DIR_VARIABLE = "GOENGINE_NETWORKS_DIR"
+
+
+def networks_dir() -> Path:
+    """The folder the index reads: $GOENGINE_NETWORKS_DIR when set, else the package's own."""
+    configured = os.environ.get(NETWORKS_DIR_VARIABLE)
+    return Path(configured) if configured else NETWORKS_DIR
 
 
 @dataclass(frozen=True)
@@ -27,29 +39,32 @@ class BundledNetwork:
     board_sizes: tuple[int, ...]
     kind: str                   # "policy", "value" or "policy_value"
     model_id: Optional[str]
+    feature_set: str = "agz"    # the encoder it reads (goengine.features)
 
     @property
     def card(self) -> Path:
         return self.stem.with_name(self.stem.name + ".md")
 
 
-def bundled_networks(folder: Path = NETWORKS_DIR) -> dict[str, BundledNetwork]:
-    """Every bundled network by name (checkpoints whose JSON reads; others are skipped)."""
+def bundled_networks(folder: Optional[Path] = None) -> dict[str, BundledNetwork]:
+    """Every bundled network by name (checkpoints whose JSON reads; others are skipped) in
+    `folder` (default: `networks_dir()`)."""
     found = {}
-    for meta_path in sorted(folder.glob("*.json")):
+    for meta_path in sorted(Path(folder or networks_dir()).glob("*.json")):
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
             config = meta["config"]
             sizes = tuple(int(s) for s in meta.get("board_sizes") or config["board_sizes"])
             kind = str(config["kind"])
+            feature_set = str(config.get("feature_set", "agz"))
         except (OSError, ValueError, KeyError, TypeError):
             continue
         name = meta_path.stem
-        found[name] = BundledNetwork(name, meta_path.with_suffix(""), sizes, kind, meta.get("model_id"))
+        found[name] = BundledNetwork(name, meta_path.with_suffix(""), sizes, kind, meta.get("model_id"), feature_set)
     return found
 
 
-def bundled(name: str, folder: Path = NETWORKS_DIR) -> BundledNetwork:
+def bundled(name: str, folder: Optional[Path] = None) -> BundledNetwork:
     """The bundled network `name`; ValueError naming the ones that exist otherwise."""
     networks = bundled_networks(folder)
     if name not in networks:
@@ -58,7 +73,7 @@ def bundled(name: str, folder: Path = NETWORKS_DIR) -> BundledNetwork:
     return networks[name]
 
 
-def bundled_for_size(size: int, folder: Path = NETWORKS_DIR) -> Optional[BundledNetwork]:
+def bundled_for_size(size: int, folder: Optional[Path] = None) -> Optional[BundledNetwork]:
     """The network that plays `size` (a policy or policy-value net trained on it), preferring a
     policy-value network; None when none fits."""
     fitting = [n for n in bundled_networks(folder).values()

@@ -309,10 +309,9 @@ class SLRun:
         self.model.train()
         bar = None
         if self.progress_bar:
-            from tqdm import tqdm
-            interactive = sys.stderr.isatty()
-            bar = tqdm(total=c.steps, initial=self.step, unit="step", dynamic_ncols=True,
-                       desc=f"train-sl {self.net_config.tag}", mininterval=0.5 if interactive else 60.0)
+            from goengine.progress import Progress
+            bar = Progress(total=c.steps, initial=self.step, unit="step", desc=f"train-sl {self.net_config.tag}",
+                           stream=sys.stderr, every=60.0)
         session_start = time.perf_counter()
         base_seconds = self.seconds
         last_checkpoint = time.perf_counter()
@@ -351,9 +350,11 @@ class SLRun:
                         self._scalars("train", {"loss": ema_loss, "top1": ema_acc, "learning_rate": lr,
                                                 "samples_per_s": rate, "data_share": data_share})
                         if bar is not None:
-                            bar.set_postfix(loss=f"{ema_loss:.3f}", acc=f"{100 * ema_acc:.1f}%",
-                                            sps=f"{rate:.0f}", lr=f"{lr:.4f}", data=f"{100 * data_share:.0f}%",
-                                            min=f"{self.seconds / 60:.0f}", refresh=False)
+                            # Named in words: the share of time spent waiting for batches, and the
+                            # minutes trained over every session of this run.
+                            bar.set_fields(f"loss {ema_loss:.3f}, top-1 {100 * ema_acc:.1f}%, {rate:.0f} samples/s, "
+                                           f"lr {lr:.4f}, waiting for data {100 * data_share:.0f}%, "
+                                           f"trained {self.seconds / 60:.0f} min")
                         window_samples, window_start, data_time = 0, now, 0.0
                         if self.step % (10 * c.log_every) == 0:
                             self._train_log({"loss": ema_loss, "top1": ema_acc, "learning_rate": lr,
