@@ -25,11 +25,21 @@ QUERY = {"id": "q", "moves": [["B", "E5"], ["W", "C3"]], "rules": "chinese", "ko
          "boardYSize": 9, "maxVisits": 24}
 
 
-def make_engine(evaluator=None, **settings) -> tuple[AnalysisEngine, list[dict]]:
+def make_engine(evaluator=None, clock=None, **settings) -> tuple[AnalysisEngine, list[dict]]:
     out: list[dict] = []
     engine = AnalysisEngine(evaluator, AnalysisSettings(**{"max_visits_cap": 2000, **settings}),
-                            lambda text: out.append(json.loads(text)))
+                            lambda text: out.append(json.loads(text)), **({"clock": clock} if clock else {}))
     return engine, out
+
+
+class HandClock:
+    """Time that moves only when the test says: reports and maxTime no longer race the search."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def send(engine: AnalysisEngine, obj) -> None:
@@ -76,7 +86,8 @@ def check_katrain_fields(answer: dict, size: int, ownership: bool) -> None:
 def test_katrain_queries_replayed(network):
     queries = [json.loads(line) for line in (DATA / "katrain_queries.jsonl").read_text().splitlines()]
     analysis, empty_board, ponder, terminate = queries
-    engine, out = make_engine(network)
+    clock = HandClock()
+    engine, out = make_engine(network, clock=clock)
     # KaTrain's queries carry maxTime 20 s: compile the kernels first, so that a cold numba
     # cache on a slow machine does not eat the query's time.
     send(engine, dict(analysis, id="warm-up", overrideSettings={}))
@@ -94,13 +105,16 @@ def test_katrain_queries_replayed(network):
     check_katrain_fields(answers["QUERY:2"], 9, ownership=False)
     assert answers["QUERY:2"]["rootInfo"]["visits"] == 20
     # Pondering: reports during the search until KaTrain terminates it, then one final answer.
+    # (A fast machine once finished the whole capped search before the first 0.25 s report.)
     out.clear()
     send(engine, ponder)
-    for _ in range(10_000):
+    engine.step()
+    assert not [a for a in out if "rootInfo" in a]  # no report is due yet
+    for _ in range(3):
+        clock.now += ponder["reportDuringSearchEvery"]
         engine.step()
-        if any(a.get("isDuringSearch") for a in out):
-            break
-    assert any(a.get("isDuringSearch") for a in out)
+    during = [a for a in out if a.get("isDuringSearch")]
+    assert len(during) == 3 and during[-1]["rootInfo"]["visits"] > during[0]["rootInfo"]["visits"]
     send(engine, terminate)
     assert out[-1] == terminate  # the action is acknowledged by echoing it
     engine.finish()

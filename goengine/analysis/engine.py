@@ -86,10 +86,13 @@ class AnalysisEngine:
     """Feed it lines with `handle_line`, drive it with `step` (one round of search); answers
     go to `write(json_text)`. Every board size is searched with `evaluator` (None: rollouts),
     or, with `networks` (goengine.gtp.model_choice.Networks), with the network it picks for
-    that size (the bundled default), loaded when a query first asks for that size."""
+    that size (the bundled default), loaded when a query first asks for that size. `clock`
+    (seconds, monotonic) times reports and maxTime; tests pass one they advance by hand."""
 
-    def __init__(self, evaluator, settings: AnalysisSettings, write: Callable[[str], None], networks=None):
+    def __init__(self, evaluator, settings: AnalysisSettings, write: Callable[[str], None], networks=None,
+                 clock: Callable[[], float] = time.monotonic):
         self.evaluator = evaluator
+        self.clock = clock
         self.networks = networks
         self.settings = settings
         self.write = write
@@ -229,7 +232,7 @@ class AnalysisEngine:
                 continue
             evaluator = pool.search.evaluator
             root = root_estimate(turn.game, evaluator, self.settings.ownership_playouts, self.settings.seed)
-            now = time.monotonic()
+            now = self.clock()
             pool.running[tree] = _Running(turn, tree, min(turn.max_visits, self.settings.max_visits_cap), now,
                                           None if turn.report_every is None else now + turn.report_every,
                                           root, MoveEstimates(turn.game, evaluator, root))
@@ -255,7 +258,7 @@ class AnalysisEngine:
             if trees:
                 results = dict(zip(trees, search.search(trees=trees, num_simulations=sims,
                                                         allowed=[pool.running[g].turn.allowed for g in trees])))
-            now = time.monotonic()
+            now = self.clock()
             for g in list(pool.running):
                 running = pool.running[g]
                 result = results.get(g) or search.result(g)
@@ -268,9 +271,8 @@ class AnalysisEngine:
                     self._report(pool, running, result, during_search=True)
                     running.next_report = now + running.turn.report_every
 
-    @staticmethod
-    def _out_of_time(running: _Running) -> bool:
-        return running.turn.max_time is not None and time.monotonic() - running.started >= running.turn.max_time
+    def _out_of_time(self, running: _Running) -> bool:
+        return running.turn.max_time is not None and self.clock() - running.started >= running.turn.max_time
 
     def _report(self, pool: _Pool, running: _Running, result, during_search: bool) -> None:
         search, g = pool.search, running.tree
