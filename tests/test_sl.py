@@ -55,13 +55,13 @@ def random_game(size: int, moves: int, seed: int, region: int = 0, handicap: int
     return game
 
 
-def write_game(folder, name: str, game: GameState, black_rank="7d", white_rank="6d") -> None:
+def write_game(folder, name: str, game: GameState, black_rank="7d", white_rank="6d", result="B+R") -> None:
     props = {}
     if black_rank:
         props["BR"] = black_rank
     if white_rank:
         props["WR"] = white_rank
-    write_sgf(game, folder / name, result="B+R", **props)
+    write_sgf(game, folder / name, result=result, **props)
 
 
 @pytest.fixture(scope="module")
@@ -269,7 +269,7 @@ def tiny_config(**changes) -> SLConfig:
     base = dict(feature_set="agz", tag="b3c48", board_size=9, head_channels=16, batch_size=32, optimizer="adamw",
                 learning_rate=0.01, weight_decay=0.0, warmup_steps=10, steps=300, checkpoint_minutes=1e6,
                 eval_games=0, final_eval_games=0, device="cpu", threads=1, shards_in_memory=2,
-                symmetries=False)
+                symmetries=False, precision="fp32")
     base.update(changes)
     return SLConfig(**base)
 
@@ -358,3 +358,58 @@ def test_eval_policy_scores_a_policy_value_net_like_a_direct_count(tiny_9x9, tmp
     report = json.loads(capsys.readouterr().out)
     assert report["network"] == "PolicyValueNet" and report["positions"] == total == 120
     assert report["top1"] == pytest.approx(top1 / total) and report["top5"] == pytest.approx(top5 / total)
+
+
+@pytest.fixture(scope="module")
+def outcomes_9x9(tmp_path_factory):
+    """Four 9x9 games: black wins two, white one, and one whose komi of 0.5 teaches no value."""
+    folder = tmp_path_factory.mktemp("sgf9v")
+    for i, (result, komi) in enumerate([("B+R", 7.5), ("W+3.5", 6.5), ("B+R", 7.5), ("W+R", 0.5)]):
+        game = random_game(9, 30 + 2 * i, seed=20 + i)
+        game.komi = komi
+        write_game(folder, f"v{i}.sgf", game, result=result)
+    shards = tmp_path_factory.mktemp("shards9v")
+    flt = GameFilter(board_size=9, min_moves=10)
+    ensure_shards([folder], shards, ShardSpec(flt, shard_positions=1000), log=lambda m: None)
+    return sorted(shards.glob("*.npz"))
+
+
+def test_position_values_are_the_outcome_for_the_player_to_move(outcomes_9x9):
+    from training.sl.samples import position_values
+
+    shard = load_shards(outcomes_9x9)
+    values = position_values(shard)
+    assert values.shape == (shard.num_positions,)
+    for g in range(shard.num_games):
+        lo, hi = shard.game_offsets[g], shard.game_offsets[g + 1]
+        winner, komi = int(shard.game_winner[g]), float(shard.game_komi[g])
+        if komi < 5:
+            assert np.isnan(values[lo:hi]).all()
+            continue
+        expected = np.where(shard.to_play[lo:hi] == winner, 1.0, -1.0)
+        assert np.array_equal(values[lo:hi], expected)
+    assert np.isnan(values).sum() == 36 and (values == 1).any() and (values == -1).any()
+
+
+def test_a_policy_value_run_learns_the_outcomes_and_plays_in_a_search(outcomes_9x9, tmp_path):
+    from goengine.game import GameState
+    from goengine.nn import load_evaluator
+    from goengine.search import BatchedSearch, SearchConfig
+
+    with pytest.raises(ValueError, match="colour to play"):
+        tiny_config(kind="policy_value", feature_set="alphago")
+    config = tiny_config(kind="policy_value", tag="b2c32", global_pooling=2, value_weight=1.0, steps=250)
+    heldout = load_shards(outcomes_9x9)  # the training games: this measures memorising
+    run = SLRun(tmp_path / "run", config, outcomes_9x9, heldout, log=lambda m: None, progress_bar=False)
+    report = run.train()
+    assert report["value_positions"] == heldout.num_positions - 36
+    assert report["value_mse"] < 0.15 and report["value_sign_acc"] > 0.95
+    model, net_config, _ = load_checkpoint(run.last_checkpoint)
+    assert net_config.kind == "policy_value" and net_config.global_pooling == 2
+    # The checkpoint is a network the search plays like any self-play one.
+    evaluator = load_evaluator(run.last_checkpoint, backend="torch", threads=1)
+    search = BatchedSearch(SearchConfig(num_simulations=16), 9, 1, evaluator, seed=0)
+    game = GameState(9)
+    search.set_root(0, game)
+    result = search.search(trees=[0], num_simulations=[16])[0]
+    assert result.num_simulations == 16

@@ -75,7 +75,8 @@ class AccuracyCounter:
 
 
 def format_report(report: dict[str, Any]) -> str:
-    """One line: overall and per-bucket top-1 / top-5 in percent."""
+    """One line: overall and per-bucket top-1 / top-5 in percent, and the value's error where
+    the network has a value head."""
     def pct(row: dict[str, Any]) -> str:
         if not row["positions"]:
             return "-"
@@ -83,4 +84,6 @@ def format_report(report: dict[str, Any]) -> str:
 
     parts = [f"top1/top5 {pct(report)} % on {report['positions']} positions"]
     parts += [f"moves {name} {pct(row)}" for name, row in report["by_move_number"].items()]
+    if "value_mse" in report:
+        parts.append(f"value mse {report['value_mse']:.3f} (sign {100 * report['value_sign_acc']:.1f}%)")
     return ", ".join(parts)

@@ -50,10 +50,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--heldout", nargs="*", default=[], metavar="PATH",
                         help="held-out games for accuracy reports only (never trained on)")
     parser.add_argument("--run-dir", required=True, help="where shards, checkpoints and logs go")
-    parser.add_argument("--features", default="alphago", choices=("alphago", "agz"), help="input feature set")
+    parser.add_argument("--features", default="alphago", choices=("alphago", "alphago-value", "agz"),
+                        help="input feature set (default alphago; alphago-value adds the colour to play)")
     parser.add_argument("--tag", default="b6c64",
-                        help="architecture b<layers>c<filters> of the plain conv policy, e.g. b13c192 for "
-                             "AlphaGo's 13 layers of 192 filters (default b6c64)")
+                        help="architecture: for --kind policy b<layers>c<filters> of the plain conv stack, e.g. "
+                             "b13c192 for AlphaGo's 13 layers of 192 filters; for policy_value b<residual "
+                             "blocks>c<filters> (default b6c64)")
+    parser.add_argument("--kind", default="policy", choices=("policy", "policy_value"),
+                        help="policy: AlphaGo's SL policy (default); policy_value: a residual net that also "
+                             "learns each game's outcome, so a search can play it alone (needs --features "
+                             "alphago-value or agz)")
+    parser.add_argument("--global-pooling", type=int, default=0,
+                        help="policy_value: every k-th residual block pools globally (default 0: none)")
+    parser.add_argument("--value-weight", type=float, default=0.25,
+                        help="policy_value: weight of the outcome's squared error in the loss (default 0.25)")
+    parser.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16"),
+                        help="auto (default): bf16 autocast on CUDA and on CPUs with native bf16; fp32; bf16")
     parser.add_argument("--hours", type=float, help="run-time budget in hours (resumptions add up)")
     parser.add_argument("--steps", type=int, help="optimizer-step budget")
     parser.add_argument("--batch", type=int, default=64, help="batch size (default 64)")
@@ -109,7 +121,8 @@ def run(args: argparse.Namespace) -> int:
                       weight_decay=defaults[1] if args.weight_decay is None else args.weight_decay,
                       hours=args.hours, steps=args.steps, checkpoint_minutes=args.checkpoint_minutes,
                       eval_games=args.eval_games, final_eval_games=args.final_eval_games, seed=args.seed,
-                      device=args.device, threads=args.threads)
+                      device=args.device, threads=args.threads, kind=args.kind,
+                      global_pooling=args.global_pooling, value_weight=args.value_weight, precision=args.precision)
     heldout = load_shards(heldout_paths) if heldout_paths else None
     train_paths = manifest_shard_paths(os.path.join(run_dir, "shards"), train_manifest)
     run = SLRun(run_dir, config, train_paths, heldout, log=_log, progress_bar=not args.no_progress,

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from .accuracy import AccuracyCounter
-from .samples import encode_positions
+from .samples import encode_positions, position_values
 from .shards import Shard, select_games
 
 
@@ -34,12 +34,16 @@ def spread_games(shard: Shard, max_games: Optional[int]) -> Shard:
 def evaluate_policy(model: nn.Module, config: NetConfig, shard: Shard, *, device: str | torch.device = "cpu",
                     batch_size: int = 256, progress: Optional[Callable[[int, int], None]] = None) -> dict[str, Any]:
     """The accuracy report (`AccuracyCounter.report`) of `model` on every position of `shard`,
-    plus "games" and "seconds". `progress(done, total)` is called after each batch."""
+    plus "games" and "seconds", and for a network with a value head "value_mse" and
+    "value_sign_acc" over the positions of decided games (`position_values`).
+    `progress(done, total)` is called after each batch."""
     device = torch.device(device)
     was_training = model.training
     model.eval()
     counter = AccuracyCounter(shard.board_size ** 2 + 1)
     total = shard.num_positions
+    outcomes = position_values(shard)
+    value_error, value_agree, value_count = 0.0, 0, 0
     start = time.perf_counter()
     try:
         with torch.inference_mode():
@@ -47,15 +51,27 @@ def evaluate_policy(model: nn.Module, config: NetConfig, shard: Shard, *, device
                 indices = np.arange(first, min(first + batch_size, total))
                 features, targets = encode_positions(shard, indices, config.feature_set)
                 x = torch.from_numpy(features).to(device).float()
-                logits = model(x).policy_logits
+                out = model(x)
+                logits = out.policy_logits
                 if logits is None:
                     raise ValueError("the network has no policy head")
                 counter.add(logits.float().cpu().numpy(), targets, shard.move_number[indices])
+                if out.value is not None:
+                    z = outcomes[indices]
+                    known = ~np.isnan(z)
+                    v = out.value.float().cpu().numpy()[known]
+                    value_error += float(np.square(v - z[known]).sum())
+                    value_agree += int((np.sign(v) == z[known]).sum())
+                    value_count += int(known.sum())
                 if progress is not None:
                     progress(int(indices[-1]) + 1, total)
     finally:
         model.train(was_training)
     report = counter.report()
+    if value_count:
+        report["value_mse"] = round(value_error / value_count, 4)
+        report["value_sign_acc"] = round(value_agree / value_count, 4)
+        report["value_positions"] = value_count
     report["games"] = shard.num_games
     report["seconds"] = round(time.perf_counter() - start, 1)
     return report

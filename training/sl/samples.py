@@ -114,10 +114,29 @@ def encode_positions(shard: Shard, indices: np.ndarray | Sequence[int], feature_
     return features, targets
 
 
+# Games whose komi lies outside this range teach a value for another game (a handicap-style
+# komi of 0.5, or none): their positions get no value target.
+VALUE_KOMI_RANGE = (5.0, 8.0)
+
+
+def position_values(shard: Shard) -> np.ndarray:
+    """float32[P]: the game's outcome from the mover's view at each position (+1 the player to
+    move won, -1 lost), NaN where there is no outcome to learn (a draw, void or unknown result,
+    or a komi outside VALUE_KOMI_RANGE)."""
+    per_game = np.full(shard.num_games, np.nan, np.float32)
+    komi = shard.game_komi
+    usable = (shard.game_winner > 0) & (komi >= VALUE_KOMI_RANGE[0]) & (komi <= VALUE_KOMI_RANGE[1])
+    per_game[usable] = shard.game_winner[usable]
+    lengths = np.diff(shard.game_offsets)
+    winner = np.repeat(per_game, lengths)
+    return np.where(np.isnan(winner), np.nan, np.where(winner == shard.to_play, 1.0, -1.0)).astype(np.float32)
+
+
 class Batch(NamedTuple):
     features: np.ndarray  # uint8[B, C, N, N]
     targets: np.ndarray  # int64[B], actions
     move_number: np.ndarray  # int64[B], 0-based index of the move in its game
+    value_targets: np.ndarray  # float32[B], position_values (NaN: no outcome to learn)
 
 
 class ShardStream:
@@ -138,20 +157,20 @@ class ShardStream:
         self.shards_in_memory = int(shards_in_memory)
         self.symmetries = symmetries
         self.cursor = tuple(int(c) for c in cursor)
-        self._loaded: Optional[tuple[tuple[int, int], Shard, np.ndarray]] = None
+        self._loaded: Optional[tuple[tuple[int, int], Shard, np.ndarray, np.ndarray]] = None
 
     def _groups(self, epoch: int) -> list[list[str]]:
         order = np.random.default_rng([self.seed, epoch]).permutation(len(self.paths))
         k = self.shards_in_memory
         return [[self.paths[i] for i in order[j:j + k]] for j in range(0, len(order), k)]
 
-    def _group(self, epoch: int, group: int) -> tuple[Shard, np.ndarray]:
-        """The group's positions joined, and their order for this epoch."""
+    def _group(self, epoch: int, group: int) -> tuple[Shard, np.ndarray, np.ndarray]:
+        """The group's positions joined, their order for this epoch, and their values."""
         if self._loaded is None or self._loaded[0] != (epoch, group):
             shard = concat_shards([load_shard(p) for p in self._groups(epoch)[group]])
             order = np.random.default_rng([self.seed, epoch, group]).permutation(shard.num_positions)
-            self._loaded = ((epoch, group), shard, order)
-        return self._loaded[1], self._loaded[2]
+            self._loaded = ((epoch, group), shard, order, position_values(shard))
+        return self._loaded[1], self._loaded[2], self._loaded[3]
 
     def __iter__(self) -> "ShardStream":
         return self
@@ -163,7 +182,7 @@ class ShardStream:
             if group >= len(groups):
                 epoch, group, batch = epoch + 1, 0, 0
                 continue
-            shard, order = self._group(epoch, group)
+            shard, order, values = self._group(epoch, group)
             start = batch * self.batch_size
             if start + self.batch_size > order.shape[0]:
                 group, batch = group + 1, 0
@@ -178,5 +197,5 @@ class ShardStream:
                 symmetries = np.zeros(indices.shape[0], np.int64)
             features, targets = encode_positions(shard, indices, self.feature_set, symmetries)
             self.cursor = (epoch, group, batch + 1)
-            return Batch(features, targets, shard.move_number[indices].astype(np.int64))
+            return Batch(features, targets, shard.move_number[indices].astype(np.int64), values[indices])
         raise ValueError("the shards hold fewer positions than one batch")

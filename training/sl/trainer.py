@@ -49,6 +49,7 @@ from typing import Any, Callable, Optional
 
 # goengine.nn before torch: it chooses OpenMP's wait policy, which torch's import fixes
 from goengine.nn import NetConfig, build_network, physical_cores, save_checkpoint  # isort: skip
+from goengine.nn.runtime import native_bf16  # isort: skip
 import torch
 import torch.nn.functional as F
 
@@ -65,12 +66,22 @@ STATE_FILE = "train_state.pt"
 OPTIMIZERS = ("sgd", "adamw")
 
 
+KINDS = ("policy", "policy_value")
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
 @dataclass(frozen=True)
 class SLConfig:
     feature_set: str = "alphago"
-    tag: str = "b6c64"                 # b<conv layers>c<filters> of the plain policy stack
+    tag: str = "b6c64"                 # policy: b<conv layers>c<filters> of the plain stack;
+                                       # policy_value: b<residual blocks>c<filters>
     board_size: int = 19
     head_channels: int = 32
+    kind: str = "policy"               # "policy" (AlphaGo's SL net) or "policy_value" (a residual
+                                       # tower that also learns each game's outcome)
+    global_pooling: int = 0            # policy_value: every k-th block pools globally
+    value_weight: float = 0.25         # policy_value: weight of the outcome's squared error
+    precision: str = "auto"            # auto: bf16 autocast on CUDA and on CPUs with native bf16
     batch_size: int = 64
     optimizer: str = "sgd"             # "sgd" (momentum, Nesterov) or "adamw"
     learning_rate: float = 0.05
@@ -92,8 +103,19 @@ class SLConfig:
     log_every: int = 10                # steps between TensorBoard writes
 
     def __post_init__(self) -> None:
-        get_feature_set(self.feature_set)
-        NetConfig.from_tag(self.tag, kind="policy")
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        if self.kind == "policy_value" and get_feature_set(self.feature_set).name == "alphago":
+            # The outcome depends on who is to move (komi): the value needs the colour plane.
+            raise ValueError("a policy_value net needs a feature set with the colour to play: "
+                             "alphago-value or agz, not alphago")
+        if self.kind == "policy" and self.global_pooling:
+            raise ValueError("global pooling needs kind policy_value")
+        if self.value_weight < 0:
+            raise ValueError("value_weight must be >= 0")
+        self.net_config()
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
         if self.hours is None and self.steps is None:
@@ -105,9 +127,16 @@ class SLConfig:
 
     def net_config(self) -> NetConfig:
         fs = get_feature_set(self.feature_set)
-        return NetConfig.from_tag(self.tag, kind="policy", in_planes=fs.num_planes, feature_set=fs.name,
+        extra = {"global_pooling": self.global_pooling} if self.kind == "policy_value" else {}
+        return NetConfig.from_tag(self.tag, kind=self.kind, in_planes=fs.num_planes, feature_set=fs.name,
                                   feature_version=fs.version, board_sizes=(self.board_size,),
-                                  head_channels=self.head_channels)
+                                  head_channels=self.head_channels, **extra)
+
+    def autocast(self, device: torch.device) -> bool:
+        """Whether to train in bf16 autocast on `device`."""
+        if self.precision != "auto":
+            return self.precision == "bf16"
+        return device.type == "cuda" or (device.type == "cpu" and native_bf16())
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -129,7 +158,7 @@ class SLConfig:
 
 
 # Settings a run directory is tied to: everything else may change between resumptions.
-_FIXED = ("feature_set", "tag", "board_size", "head_channels", "optimizer")
+_FIXED = ("feature_set", "tag", "board_size", "head_channels", "optimizer", "kind", "global_pooling")
 
 
 def resolve_device(name: str) -> torch.device:
@@ -189,6 +218,7 @@ class SLRun:
         self.progress_bar = progress_bar
         self.heldout = heldout
         self.device = resolve_device(config.device)
+        self.autocast = config.autocast(self.device)
         if self.device.type == "cpu":
             torch.set_num_threads(config.threads or physical_cores())
         self.net_config = config.net_config()
@@ -290,7 +320,8 @@ class SLRun:
                 "checkpoint": self.last_checkpoint, "report": report}
         with open(self.dir / "eval.jsonl", "a", encoding="utf-8") as f:
             f.write(json.dumps(line) + "\n")
-        flat = {"top1": report["top1"], "top5": report["top5"], "nll": report["nll"]}
+        flat = {"top1": report["top1"], "top5": report["top5"], "nll": report["nll"],
+                "value_mse": report.get("value_mse")}
         for name, row in report["by_move_number"].items():
             flat[f"top1_moves_{name}"] = row["top1"]
         self._scalars("heldout", flat)
@@ -315,7 +346,7 @@ class SLRun:
         session_start = time.perf_counter()
         base_seconds = self.seconds
         last_checkpoint = time.perf_counter()
-        ema_loss = ema_acc = None
+        ema_loss = ema_acc = ema_value = None
         window_samples, window_start, data_time = 0, time.perf_counter(), 0.0
         interrupted = False
         with _Interrupt() as interrupt:
@@ -329,9 +360,18 @@ class SLRun:
                         group["lr"] = lr
                     x = torch.from_numpy(batch.features).to(self.device).float()
                     y = torch.from_numpy(batch.targets).to(self.device)
-                    with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
-                        logits = self.model(x).policy_logits
+                    with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+                        out = self.model(x)
+                    logits = out.policy_logits
                     loss = F.cross_entropy(logits.float(), y)
+                    value_loss = None
+                    if out.value is not None:
+                        z = torch.from_numpy(batch.value_targets).to(self.device)
+                        known = ~torch.isnan(z)
+                        # Positions without an outcome add nothing; the mean is over the batch so
+                        # that the weight means the same whatever share of games is decided.
+                        value_loss = (out.value.float() - torch.nan_to_num(z)).square().mul(known).sum() / len(z)
+                        loss = loss + c.value_weight * value_loss
                     self.optimizer.zero_grad(set_to_none=True)
                     loss.backward()
                     self.optimizer.step()
@@ -343,22 +383,28 @@ class SLRun:
                     batch_loss = float(loss.detach())
                     ema_loss = batch_loss if ema_loss is None else 0.98 * ema_loss + 0.02 * batch_loss
                     ema_acc = acc if ema_acc is None else 0.98 * ema_acc + 0.02 * acc
+                    if value_loss is not None:
+                        v = float(value_loss.detach())
+                        ema_value = v if ema_value is None else 0.98 * ema_value + 0.02 * v
                     if self.step % c.log_every == 0:
                         now = time.perf_counter()
                         rate = window_samples / max(now - window_start, 1e-9)
                         data_share = data_time / max(now - window_start, 1e-9)
-                        self._scalars("train", {"loss": ema_loss, "top1": ema_acc, "learning_rate": lr,
-                                                "samples_per_s": rate, "data_share": data_share})
+                        values = {"loss": ema_loss, "top1": ema_acc, "learning_rate": lr, "samples_per_s": rate,
+                                  "data_share": data_share}
+                        if ema_value is not None:
+                            values["value_loss"] = ema_value
+                        self._scalars("train", values)
                         if bar is not None:
                             # Named in words: the share of time spent waiting for batches, and the
                             # minutes trained over every session of this run.
-                            bar.set_fields(f"loss {ema_loss:.3f}, top-1 {100 * ema_acc:.1f}%, {rate:.0f} samples/s, "
-                                           f"lr {lr:.4f}, waiting for data {100 * data_share:.0f}%, "
-                                           f"trained {self.seconds / 60:.0f} min")
+                            value_text = "" if ema_value is None else f", value mse {ema_value:.3f}"
+                            bar.set_fields(f"loss {ema_loss:.3f}, top-1 {100 * ema_acc:.1f}%{value_text}, "
+                                           f"{rate:.0f} samples/s, lr {lr:.4f}, waiting for data "
+                                           f"{100 * data_share:.0f}%, trained {self.seconds / 60:.0f} min")
                         window_samples, window_start, data_time = 0, now, 0.0
                         if self.step % (10 * c.log_every) == 0:
-                            self._train_log({"loss": ema_loss, "top1": ema_acc, "learning_rate": lr,
-                                             "samples_per_s": rate, "data_share": data_share})
+                            self._train_log(values)
                     if bar is not None:
                         bar.update(1)
                     if interrupt.requested:
