@@ -4,6 +4,7 @@ usage); and `goengine --version`."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -40,6 +41,12 @@ CASES = [
     ("analysis", "--model", "/nonexistent/model"),
     ("analysis", "--visits", "0"),
     ("ratings", "/nonexistent/ledger.jsonl"),
+    ("train", "--preset", "nosuch", "--run-dir", "/tmp/goengine-test-never-made"),
+    ("train", "--preset", "5x5-smoke", "--run-dir", "/tmp/goengine-test-never-made", "--set", "bogus.key=1"),
+    ("train-rollout", "--data", "/nonexistent/data", "--out", "/tmp/goengine-test-never-made/r"),
+    ("train-rl", "--sl-model", "/nonexistent/model", "--run-dir", "/tmp/goengine-test-never-made"),
+    ("train-value", "--rl-model", "/nonexistent/model", "--run-dir", "/tmp/goengine-test-never-made"),
+    ("bundle-network", "--model", "/nonexistent/model", "--name", "x", "--out", "/tmp/goengine-test-never-made"),
 ]
 
 
@@ -50,6 +57,7 @@ def test_bad_input_is_one_line_and_a_failure(args):
     lines = [line for line in done.stderr.splitlines() if line.strip() and " INFO " not in line]
     assert "Traceback" not in done.stderr
     assert len(lines) == 1 and lines[0].startswith(f"goengine {args[0]}"), done.stderr
+    assert not os.path.exists("/tmp/goengine-test-never-made")  # nothing is written for a failed start
 
 
 def test_a_model_of_another_size_is_a_message(model_5x5):
@@ -71,7 +79,8 @@ def test_version():
     assert done.returncode == 0 and done.stdout.startswith("goengine ")
 
 
-@pytest.mark.parametrize("command", ["gtp", "analysis", "match", "demo", "train", "train-sl", "eval-policy"])
+@pytest.mark.parametrize("command", ["gtp", "analysis", "match", "demo", "train", "train-sl", "eval-policy",
+                                     "train-rollout", "train-rl", "train-value", "bundle-network", "ratings"])
 def test_every_flag_has_help(command):
     import importlib
     import argparse

@@ -41,7 +41,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.threads is not None:
         torch.set_num_threads(args.threads)
+    from goengine.nn.checkpoint import read_checkpoint_meta
+
     try:
+        read_checkpoint_meta(args.sl_model)  # a wrong path fails here, before the run dir is made
         config = RLConfig(size=args.size, komi=args.komi, games_per_iter=args.games_per_iter,
                           iterations=args.iterations, pool_every=args.pool_every, learning_rate=args.lr,
                           baseline=args.baseline, max_moves=args.max_moves, seed=args.seed)

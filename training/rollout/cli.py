@@ -54,7 +54,9 @@ def run(args: argparse.Namespace) -> int:
         train = positions_from_sgf(args.data, size=args.size, per_game=args.per_game, seed=args.seed,
                                    max_games=args.games)
     if len(train) == 0:
-        print("goengine train-rollout: no training positions found", file=sys.stderr)
+        sources = ", ".join(map(str, args.shards or args.data))
+        print(f"goengine train-rollout: no {args.size}x{args.size} training positions found in {sources}",
+              file=sys.stderr)
         return 2
     heldout = None
     if args.heldout_shards:

@@ -82,6 +82,11 @@ def run(args: argparse.Namespace) -> int:
         print("goengine train-value: --test-fraction must be in (0, 1) and --validation-fraction in [0, 1)",
               file=sys.stderr)
         return 2
+    from goengine.nn.checkpoint import read_checkpoint_meta
+
+    for model in (args.rl_model, args.sl_model):
+        if model:
+            read_checkpoint_meta(model)  # a wrong path fails here, before the run dir is made
     run_dir = Path(args.run_dir)
     data_dir = run_dir / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
