@@ -61,14 +61,15 @@ def main() -> None:
                 start = time.perf_counter()
                 reply = engine.handle_line(f"genmove {'bw'[len(opening) % 2]}")
                 totals[backend][1] += time.perf_counter() - start
-                totals[backend][0] += args.visits
                 assert reply.startswith("="), reply
+                # The visits the search ran (an early stop may spend fewer than asked).
+                totals[backend][0] += engine.searcher().last.searched
     base = totals["torch"][0] / totals["torch"][1] if "torch" in totals else None
     for backend, (visits, seconds) in totals.items():
         rate = visits / seconds
         print(json.dumps({"benchmark": "gtp_speed", "backend": backend,
                           "runtime": engines[backend].evaluator.description, "size": args.size,
-                          "tag": args.tag, "visits_per_move": args.visits,
+                          "tag": args.tag, "visits_per_move": round(visits / (args.rounds * args.moves)),
                           "visits_per_s": round(rate, 1), "seconds_per_move": round(args.visits / rate, 3),
                           "ratio_to_torch": round(rate / base, 2) if base else None}), flush=True)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 
 # goengine.nn before torch: it sets OpenMP's spin count, which is read when torch loads
@@ -118,6 +119,9 @@ def main() -> None:
 
         backends = (args.backends.split(",") if args.backends else
                     [b for b in ("torch", "openvino", "onnxruntime") if installed(b)])
+        if args.precision == "bf16" and "onnxruntime" in backends:
+            print("onnxruntime runs in fp32 only: left out of a bf16 comparison", file=sys.stderr)
+            backends.remove("onnxruntime")
         cases = ([("b4c48", 9, 128), ("b6c64", 9, 256), ("b6c64", 19, 64)] if args.suite
                  else [(args.tag, args.size, args.batch)])
         for tag, size, batch in cases:

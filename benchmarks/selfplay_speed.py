@@ -138,7 +138,7 @@ def workers(args, config, loop, sp_config, stem: str, model_id: str, tmp: Path, 
     count = loop.workers or max(1, os.cpu_count() or 1)
     kwargs = dict(config=sp_config, num_games=10**6, model_path=stem, model_id=model_id,
                   records_dir=tmp / f"records-{backend}", sgf_dir=None, chunk_prefix="bench", seed=2,
-                  workers=count, games_per_chunk=10**6, backend=backend,
+                  workers=count, games_per_chunk=10**6, backend=backend, precision=args.precision,
                   should_stop=lambda: deadline[0] is not None and time.perf_counter() > deadline[0])
     counts = {"moves": 0, "first": None}
 
