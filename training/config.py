@@ -32,7 +32,7 @@ class RunSection:
     seed: int = 0
     device: str = "auto"          # auto: cuda when available, else cpu
     backend: str = "auto"         # network runtime: auto | torch | openvino | onnxruntime
-    precision: str = "auto"       # auto (the runtime's exact default) | fp32 | bf16
+    precision: str = "auto"       # auto (bf16 on CPUs with native bf16, else exact) | fp32 | bf16
 
 
 @dataclass(frozen=True)

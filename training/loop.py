@@ -263,7 +263,20 @@ class TrainingLoop:
                 "false_resign_rate": stats.false_positive_rate if stats.would_resign else None}
 
     def _precision(self):
-        return None if self.config.run.precision == "auto" else self.config.run.precision
+        """The arithmetic of the self-play and gating networks. auto: bf16 where the CPU computes
+        it natively (AMX or AVX-512 BF16), which plays 3-5x the positions per second
+        (benchmarks/selfplay_speed.py --precision bf16); self-play and gating need good moves
+        fast, not logits exact to the last bit. Elsewhere the runtime's exact default."""
+        precision = self.config.run.precision
+        if precision != "auto":
+            return precision
+        from goengine.nn import resolve_backend
+        from goengine.nn.runtime import native_bf16
+
+        backend, device = resolve_backend(self.config.run.backend, self.device)
+        if device == "cpu" and backend in ("torch", "openvino") and native_bf16():
+            return "bf16"
+        return None
 
     def _runtime_line(self) -> str:
         """Where the networks run, said once at the start of a run."""
