@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+TARGETS = {"cold": 30.0, "warm": 2.0}  # seconds of the first genmove, on 2 cores
 
 
 def engine_env(cache: str) -> dict[str, str]:
@@ -95,12 +96,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=9, help="board size (default 9)")
     parser.add_argument("--visits", type=int, default=50, help="visits per move (default 50)")
-    parser.add_argument("--model", default=None, help="checkpoint to search with (default: rollouts)")
+    parser.add_argument("--model", default=None,
+                        help="what to play: a checkpoint, bundled:NAME or rollout (default: what goengine gtp "
+                             "plays without --model, the bundled network for the size)")
     parser.add_argument("--kernels", action="store_true", help="also list the kernels compiled and their times")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as cache:
-        print(json.dumps({"start": "cold", **timed_start(cache, args)}), flush=True)
-        print(json.dumps({"start": "warm", **timed_start(cache, args)}), flush=True)
+        cold = timed_start(cache, args)
+        print(json.dumps({"start": "cold", **cold}), flush=True)
+        warm = timed_start(cache, args)
+        print(json.dumps({"start": "warm", **warm}), flush=True)
+    # The targets are for the first genmove; from starting the engine to its first move is what
+    # a GUI waits for in all.
+    genmove = {"cold": cold["first_genmove_s"], "warm": warm["first_genmove_s"]}
+    first_move = {k: round(r["name_s"] + r["first_genmove_s"], 2) for k, r in (("cold", cold), ("warm", warm))}
+    print(json.dumps({"first_genmove_s": genmove, "targets_s": TARGETS,
+                      "met": {k: genmove[k] <= TARGETS[k] for k in TARGETS}, "start_to_first_move_s": first_move}),
+          flush=True)
     if args.kernels:
         with tempfile.TemporaryDirectory() as cache:
             print(json.dumps({"kernels": kernel_breakdown(cache, args)}), flush=True)
