@@ -144,12 +144,10 @@ def test_kill_at_every_phase_boundary_and_atomic_write_of_a_generation(tmp_path)
     assert (tried, survived) == (len(FIRST_GENERATION_KILLS), len(FIRST_GENERATION_KILLS))
 
 
-@pytest.mark.slow
 def test_kills_in_the_second_generation(tmp_path):
     kill_chain(tmp_path / "run", SECOND_GENERATION_KILLS)
 
 
-@pytest.mark.slow
 def test_kills_of_the_group_while_worker_processes_write(tmp_path):
     """Self-play in worker processes: the group dies as chunks appear, in both generations."""
     kill_chain(tmp_path / "run", ["chunk-seen:1", "chunk-seen:3"], workers=1)  # 4 chunks in all
