@@ -33,7 +33,7 @@ from goengine.coords import PASS_LOC, action_of_loc, loc_of_action, loc_of_verte
 from goengine.evaluator import Evaluator
 from goengine.features.state import encode_state
 from goengine.game import GameState, colour_name
-from goengine.gtp.status import StoneStatus, end_of_game_status
+from goengine.stone_status import StoneStatus, end_of_game_status
 from goengine.players import masked_policy
 from goengine.rng import new_rng
 from goengine.search import BatchedSearch, SearchConfig, rollout_search_config

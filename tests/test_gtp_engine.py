@@ -18,7 +18,7 @@ from goengine.coords import action_of_loc, loc_of_vertex
 from goengine.game import GameState
 from goengine.gtp import Engine, EngineOptions, Server
 from goengine.search.restrict import restrict_root
-from goengine.gtp.status import classify_stones
+from goengine.stone_status import classify_stones
 from goengine.gtp.thinking import SearchSettings, Searcher
 from goengine.search.tree import EDGE_COUNT, EVAL, ROOT, VISITS
 from goengine.sgf import read_sgf

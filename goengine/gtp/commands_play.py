@@ -34,7 +34,7 @@ from ..search.choice import choose_action, opening_temperature
 from ..search.stopping import StopRule
 from . import args as A
 from .engine import Engine
-from .status import end_of_game_status
+from ..stone_status import end_of_game_status
 
 RESIGN = -1
 

@@ -267,8 +267,8 @@ class Engine:
             # The end-of-game kernels (dead stones) are needed minutes later: not before the
             # first move.
             try:
-                from .ownership import rollout_ownership
-                from .status import classify_stones
+                from ..ownership import rollout_ownership
+                from ..stone_status import classify_stones
                 game = GameState(5)
                 classify_stones(game, rollout_ownership(game, 4))
                 self._warm_up_bundled_kernels()

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..board import BLACK, COLOR, EMPTY, HEAD, WHITE, set_stones
-from ..coords import action_of_loc, all_locs
-from ..game import GameState
-from ..scoring import Score, seki_chains, region_owners
+from .board import BLACK, COLOR, EMPTY, HEAD, WHITE, set_stones
+from .coords import action_of_loc, all_locs
+from .game import GameState
+from .scoring import Score, seki_chains, region_owners
 
 # Mean ownership from the chain's own view below which it counts as dead: 0 means the opponent
 # owns its points in more playouts than its owner does.
