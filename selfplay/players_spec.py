@@ -40,10 +40,11 @@ import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from goengine.evaluator import Evaluator
-from goengine.search import SearchConfig
+from goengine.players import Player, PlayerConfig, PolicyPlayer, RandomPlayer, ResignRule, SearchPlayer
+from goengine.search import SearchConfig, rollout_search_config
 
 KINDS = ("random", "rollout", "mcts", "policy", "gtp", "player")
 BEST_POINTER = "best.json"
@@ -61,8 +62,8 @@ class PlayerSpec:
     """A match player before it is built.
 
     kind: one of KINDS. "mcts" and "policy" use `evaluator`, or load `checkpoint` when it is
-    None; "rollout" searches without a network; "gtp" runs `command`; "player" wraps a ready
-    object with `decide(game)` and `new_game()` (goengine.players), played one game at a time.
+    None; "rollout" searches without a network; "gtp" runs `command`; "player" is a ready
+    `goengine.players.Player`.
     `search` overrides the match's search settings for this player (visits included);
     `visits`, when set, overrides only the number of visits (the `SPEC@N` form).
     `run_dir` is the training run the player came from (the default place of the ledger)."""
@@ -88,8 +89,8 @@ class PlayerSpec:
             raise PlayerSpecError(f"a {self.kind} player needs an evaluator or a checkpoint")
         if self.kind == "gtp" and not self.command:
             raise PlayerSpecError("a gtp player needs a command")
-        if self.kind == "player" and not hasattr(self.player, "decide"):
-            raise PlayerSpecError("a 'player' spec needs an object with decide(game)")
+        if self.kind == "player" and not isinstance(self.player, Player):
+            raise PlayerSpecError("a 'player' spec needs a goengine.players.Player")
 
     @property
     def external(self) -> bool:
@@ -131,7 +132,7 @@ def gtp_player(command: str | list[str] | tuple[str, ...], name: Optional[str] =
     return PlayerSpec(name=name or default_gtp_name(argv), kind="gtp", command=argv)
 
 
-def object_player(player: Any, name: Optional[str] = None) -> PlayerSpec:
+def object_player(player: Player, name: Optional[str] = None) -> PlayerSpec:
     return PlayerSpec(name=name or getattr(player, "name", "player"), kind="player", player=player)
 
 
@@ -151,11 +152,58 @@ def as_spec(player: Any, base_dir: str | os.PathLike | None = None) -> PlayerSpe
         return player
     if isinstance(player, str):
         return parse_player(player, base_dir)
-    if hasattr(player, "decide"):
+    if isinstance(player, Player):
         return object_player(player)
     if isinstance(player, Evaluator):
         return network_player(player, getattr(player, "name", None) or "mcts")
     raise PlayerSpecError(f"cannot make a match player of {type(player).__name__}")
+
+
+# --- building -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PlayerSettings:
+    """What every match player needs to know of the match. `resign`: the rule of our search
+    players (ResignRule(below=None): never resign)."""
+    size: int
+    komi: float
+    max_moves: int
+    search: SearchConfig
+    resign: ResignRule = ResignRule(below=-0.95)
+    move_timeout: float = 60.0
+    setup_timeout: float = 30.0
+    quit_grace: float = 1.0
+    engine_score: bool = True
+    device: str = "cpu"
+    backend: str = "auto"           # the runtime of networks (goengine.nn.backends)
+    precision: Optional[str] = None  # None: the runtime's exact default; "fp32" or "bf16"
+    log: Optional[Callable[[str], None]] = None  # hears which runtime a network runs on
+
+
+def build_player(spec: PlayerSpec, settings: PlayerSettings, num_slots: int) -> Player:
+    """The player `spec` names, for up to `num_slots` concurrent games (a ready player keeps its
+    own `num_slots`)."""
+    if spec.kind == "random":
+        return RandomPlayer(name=spec.name)
+    if spec.kind == "gtp":
+        from .gtp_player import GtpPlayer
+        return GtpPlayer(spec.name, spec.command, settings, num_slots)
+    if spec.kind == "player":
+        return spec.player
+    search = spec.search if spec.search is not None else settings.search
+    if spec.visits is not None:
+        search = search.with_(num_simulations=spec.visits)
+    common = dict(play=PlayerConfig(resign=settings.resign), num_slots=num_slots, max_moves=settings.max_moves,
+                  name=spec.name)
+    if spec.kind == "rollout":
+        return SearchPlayer(rollout_search_config(search.num_simulations), settings.size, None, **common)
+    evaluator = spec.load_evaluator(settings.device, settings.backend, settings.precision, log=settings.log)
+    if evaluator.board_size is not None and evaluator.board_size != settings.size:
+        raise ValueError(f"{spec.name} plays {evaluator.board_size}x{evaluator.board_size}, "
+                         f"the match is {settings.size}x{settings.size}")
+    if spec.kind == "policy":
+        return PolicyPlayer(evaluator, spec.name)
+    return SearchPlayer(search, settings.size, evaluator, **common)
 
 
 # --- parsing ------------------------------------------------------------------------------------

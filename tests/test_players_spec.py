@@ -97,8 +97,8 @@ def test_visits_suffix_names_a_different_player(run_dir, tmp_path):
 
 
 def test_visits_suffix_reaches_the_search():
-    from selfplay.sides import SideSettings, make_side
+    from selfplay.players_spec import PlayerSettings, build_player
     from goengine.search import SearchConfig
-    settings = SideSettings(size=5, komi=0.5, max_moves=75, search=SearchConfig(num_simulations=64))
-    assert make_side(parse_player("rollout-mcts@7"), settings, 1).config.num_simulations == 7
-    assert make_side(parse_player("rollout-mcts"), settings, 1).config.num_simulations == 64
+    settings = PlayerSettings(size=5, komi=0.5, max_moves=75, search=SearchConfig(num_simulations=64))
+    assert build_player(parse_player("rollout-mcts@7"), settings, 1).config.num_simulations == 7
+    assert build_player(parse_player("rollout-mcts"), settings, 1).config.num_simulations == 64

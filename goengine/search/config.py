@@ -33,8 +33,6 @@ class SearchConfig:
     temperature_moves: int = 0  # moves of the game played at `temperature`; greedy after
     use_lcb: bool = False
     lcb_min_visit_fraction: float = 0.1
-    # Resignation: the root value (side to move) below -resign_threshold... see players.
-    resign_threshold: float = -0.95
     # Gumbel root search (Danihelka et al. 2022): sequential halving over gumbel_m actions.
     gumbel: bool = False
     gumbel_m: int = 16
