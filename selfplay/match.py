@@ -56,8 +56,9 @@ from goengine.rules import get_rules
 from goengine.search import SearchConfig
 
 from . import match_stats as stats
-from .ledger import append_record, default_ledger_path, read_ledger
+from .ledger import append_record, read_ledger
 from .players_spec import PlayerSettings, PlayerSpec, as_spec, build_player
+from .rundir import RunDir
 
 
 DEAD_STONE_MODES = ("agree", "as-is")
@@ -497,7 +498,7 @@ def default_ledger(a: PlayerSpec, b: PlayerSpec) -> Optional[Path]:
     """The ledger of the training run either player comes from, if any."""
     for spec in (a, b):
         if spec.run_dir is not None:
-            return default_ledger_path(spec.run_dir)
+            return RunDir(spec.run_dir).ledger
     return None
 
 

@@ -9,7 +9,7 @@
 | `runs/quick:000012`                       | MCTS with the checkpoint in runs/quick/models/      |
 |                                           | whose id starts with 000012                         |
 | `runs/quick:best`                         | MCTS with the checkpoint runs/quick/best.json names |
-|                                           | ({"model_id": ..., "path": ...})                    |
+|                                           | (selfplay.rundir)                                   |
 | `bundled:NAME`                            | MCTS with the network shipped in the package        |
 |                                           | (goengine/networks/NAME), e.g. `bundled:9x9`        |
 | `policy:NET`                              | the network's policy alone, greedy (NET: any of the |
@@ -46,9 +46,9 @@ from goengine.evaluator import Evaluator
 from goengine.players import Player, PlayerConfig, PolicyPlayer, RandomPlayer, ResignRule, SearchPlayer
 from goengine.search import SearchConfig, rollout_search_config
 
+from .rundir import MODELS_DIR, RunDir, RunDirError, checkpoint_stem
+
 KINDS = ("random", "rollout", "mcts", "policy", "gtp", "player")
-BEST_POINTER = "best.json"
-MODELS_DIR = "models"
 _NAME_OVERRIDE = re.compile(r"^([^=:/\s]+)=(.+)$", re.DOTALL)
 _VISITS_SUFFIX = re.compile(r"^(.+)@(\d+)$", re.DOTALL)
 
@@ -248,7 +248,10 @@ def _network(text: str, base: Path) -> PlayerSpec:
     run_part, sep, key = text.rpartition(":")
     if sep and run_part and "/" not in key and (base / run_part).is_dir():
         run_dir = (base / run_part)
-        checkpoint = resolve_run_model(run_dir, key)
+        try:
+            checkpoint = RunDir(run_dir).find_model(key)
+        except RunDirError as e:
+            raise PlayerSpecError(str(e)) from None
     else:
         checkpoint = resolve_checkpoint(base / text)
         models = checkpoint.parent
@@ -258,45 +261,12 @@ def _network(text: str, base: Path) -> PlayerSpec:
 
 def resolve_checkpoint(path: Path) -> Path:
     """The stem of a checkpoint given as a stem, a .json or a .safetensors path."""
-    stem = path.with_suffix("") if path.suffix in (".json", ".safetensors") else path
-    meta = stem.with_name(stem.name + ".json")
-    if not meta.is_file():
-        raise PlayerSpecError(f"no checkpoint at {stem} (expected {meta.name} beside the weights); "
+    stem = checkpoint_stem(path)
+    if stem is None:
+        stem = path.with_suffix("") if path.suffix in (".json", ".safetensors") else path
+        raise PlayerSpecError(f"no checkpoint at {stem} (expected {stem.name}.json beside the weights); "
                               f"not a built-in player either (random, rollout-mcts, policy:..., gtp:...)")
     return stem
-
-
-def resolve_run_model(run_dir: Path, key: str) -> Path:
-    """The checkpoint stem of model `key` in a run: "best" (the run's best pointer) or the start
-    of a model id ("000012" finds models/000012-b6c64.json)."""
-    if key == "best":
-        pointer = run_dir / BEST_POINTER
-        try:
-            best = json.loads(pointer.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise PlayerSpecError(f"{pointer} is missing: the run has no best model yet") from None
-        except (OSError, json.JSONDecodeError) as e:
-            raise PlayerSpecError(f"{pointer} is unreadable: {e}") from e
-        if not isinstance(best, dict) or not (best.get("path") or best.get("model_id")):
-            raise PlayerSpecError(f"{pointer} holds neither 'path' nor 'model_id'")
-        if best.get("path"):
-            path = Path(best["path"])
-            candidates = [path] if path.is_absolute() else [run_dir / path, Path.cwd() / path]
-            for candidate in candidates:
-                stem = candidate.with_suffix("") if candidate.suffix in (".json", ".safetensors") else candidate
-                if stem.with_name(stem.name + ".json").is_file():
-                    return stem
-            raise PlayerSpecError(f"{pointer} points at {best['path']}, which holds no checkpoint")
-        key = str(best["model_id"])
-    models = run_dir / MODELS_DIR
-    matches = sorted(p for p in models.glob(f"{key}*.json") if not p.name.startswith("."))
-    if not matches:
-        raise PlayerSpecError(f"no model whose id starts with {key!r} in {models}")
-    exact = [p for p in matches if p.stem == key]
-    if len(matches) > 1 and not exact:
-        names = ", ".join(p.stem for p in matches)
-        raise PlayerSpecError(f"model id {key!r} is ambiguous in {models}: {names}")
-    return (exact or matches)[0].with_suffix("")
 
 
 def model_name(checkpoint: Path) -> str:

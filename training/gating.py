@@ -44,6 +44,7 @@ def gate(run_dir: RunDir, config: RunConfig, *, best: str, candidate: str, gener
         bar.set_fields(f"{candidate} {match.wins}-{match.losses}" + (f"-{match.draws}" if match.draws else ""))
         bar.update_to(len(match.games))  # resumed games included
 
+    run_dir.adopt_legacy_ledger()  # gates of an older run, recorded in ledger.jsonl, count as played
     result = play_match(f"{candidate}={run_dir.model_stem(candidate)}", f"{best}={run_dir.model_stem(best)}",
                         match_config, progress=on_game, ledger=run_dir.ledger, resume=True)
     bar.close()
