@@ -78,6 +78,14 @@ def loc_of_action(action: int, size: int) -> int:
     return loc_of(action // size, action % size, size)
 
 
+def locs_of_actions(actions, size: int):
+    """loc_of_action over an integer array (numpy), without the range check."""
+    import numpy as np
+
+    a = np.asarray(actions, np.int64)
+    return np.where(a == size * size, PASS_LOC, (a // size + 1) * (size + 2) + a % size + 1)
+
+
 # --- GTP vertices ---------------------------------------------------------------------------
 
 def vertex_of_loc(loc: int, size: int) -> str:
