@@ -23,6 +23,7 @@ from __future__ import annotations
 
 MIN_SIZE = 2
 MAX_SIZE = 25
+DEFAULT_SIZE = 19  # every command's --size, unless a network says what it was trained on
 PASS_LOC = 0
 GTP_COLUMNS = "ABCDEFGHJKLMNOPQRSTUVWXYZ"
 

@@ -50,7 +50,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from goengine.board import BLACK, WHITE
-from goengine.game import GameState, IllegalMove, Move
+from goengine.game import GameState, IllegalMove, Move, move_limit
 from goengine.players import Player, ResignRule, random_move
 from goengine.rules import get_rules
 from goengine.search import SearchConfig
@@ -108,7 +108,7 @@ class MatchConfig:
 
     @property
     def move_limit(self) -> int:
-        return self.max_moves if self.max_moves is not None else 3 * self.size * self.size
+        return self.max_moves if self.max_moves is not None else move_limit(self.size, "match")
 
     def parallel_for(self, a: PlayerSpec, b: PlayerSpec) -> int:
         if self.parallel > 0:

@@ -42,7 +42,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from goengine.coords import DEFAULT_SIZE
 from goengine.evaluator import Evaluator
+from goengine.networks import checkpoint_board_sizes
 from goengine.players import Player, PlayerConfig, PolicyPlayer, RandomPlayer, ResignRule, SearchPlayer
 from goengine.search import SearchConfig, rollout_search_config
 
@@ -157,6 +159,14 @@ def as_spec(player: Any, base_dir: str | os.PathLike | None = None) -> PlayerSpe
     if isinstance(player, Evaluator):
         return network_player(player, getattr(player, "name", None) or "mcts")
     raise PlayerSpecError(f"cannot make a match player of {type(player).__name__}")
+
+
+def board_size_of(specs: list[PlayerSpec]) -> int:
+    """The board size the network players were trained on, when their checkpoints name one
+    size between them; else goengine's default size."""
+    sizes = {sizes[0] for spec in specs if spec.checkpoint is not None
+             for sizes in [checkpoint_board_sizes(spec.checkpoint)] if len(sizes) == 1}
+    return sizes.pop() if len(sizes) == 1 else DEFAULT_SIZE
 
 
 # --- building -----------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import numpy as np
 
 from goengine.board import WHITE
 from goengine.evaluator import Evaluator
-from goengine.game import GameState
+from goengine.game import GameState, move_limit
 from goengine.players import PlayerConfig, ResignRule, SearchPlayer
 from goengine.search import SearchConfig
 
@@ -52,7 +52,7 @@ class SelfPlayConfig:
 
     @property
     def move_limit(self) -> int:
-        return self.max_moves if self.max_moves is not None else 2 * self.board_size * self.board_size
+        return self.max_moves if self.max_moves is not None else move_limit(self.board_size)
 
 
 @dataclass

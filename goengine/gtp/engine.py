@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Optional, Union
 
 from ..board import BLACK, WHITE
-from ..game import GameState
+from ..game import GameState, move_limit
 from ..rules import Rules, get_rules
 from .model_choice import Networks, parse_model
 from .protocol import Command, GtpError, failure, parse_command, stream_header, success
@@ -156,7 +156,7 @@ class Engine:
         return self.rules.default_komi if self.komi_set is None else self.komi_set
 
     def max_moves(self, size: int) -> int:
-        return 4 * size * size
+        return move_limit(size, "gtp")
 
     def _new_game(self) -> GameState:
         return GameState(self.size, komi=self.komi, rules=self.rules, max_moves=self.max_moves(self.size))

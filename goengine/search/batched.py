@@ -16,7 +16,7 @@ import numpy as np
 from ..board import NUM_FIELDS, board_size
 from ..evaluator import Evaluator
 from ..features import get_feature_set
-from ..game import HISTORY, GameState
+from ..game import HISTORY, GameState, move_limit
 from . import kernels as K
 from . import leaves as L
 from . import root_stats
@@ -85,7 +85,7 @@ class BatchedSearch:
         self.num_trees = num_trees
         self.evaluator = evaluator
         self.num_actions = size * size + 1
-        self.max_moves = max_moves if max_moves is not None else 2 * size * size
+        self.max_moves = max_moves if max_moves is not None else move_limit(size)
         if evaluator is not None:
             fs = get_feature_set(evaluator.feature_set)
             self.feature_code, planes = fs.code, fs.num_planes

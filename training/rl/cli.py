@@ -12,11 +12,13 @@ import json
 import os
 import sys
 
+from goengine.coords import DEFAULT_SIZE
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sl-model", required=True, help="the SL policy checkpoint (stem, .json or .safetensors)")
     parser.add_argument("--run-dir", required=True, help="run directory (created, or resumed when it exists)")
-    parser.add_argument("--size", type=int, default=19, help="board size (default 19; 9 for a quick run)")
+    parser.add_argument("--size", type=int, default=DEFAULT_SIZE, help=f"board size (default {DEFAULT_SIZE})")
     parser.add_argument("--komi", type=float, default=7.5, help="komi (default 7.5)")
     parser.add_argument("--rules", default="chinese", help="rule set preset (default chinese)")
     parser.add_argument("--games-per-iter", type=int, default=32, help="games per iteration (default 32)")

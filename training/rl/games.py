@@ -27,7 +27,7 @@ from goengine.board import (BLACK, CAPTURES, HASH, INFO, NUM_FIELDS, SIZE, WHITE
                             situation_key)
 from goengine.features import get_feature_set
 from goengine.features.encode import encode, push_position
-from goengine.game import HISTORY, legal_actions
+from goengine.game import HISTORY, legal_actions, move_limit
 from goengine.rules import KO_SITUATIONAL, Rules, get_rules
 from goengine.scoring import area_score, score
 
@@ -109,7 +109,7 @@ class LockstepGames:
         self.num_games = num_games
         self.komi = float(komi)
         self.rules = get_rules(rules) if isinstance(rules, str) else rules
-        self.max_moves = int(max_moves) if max_moves is not None else 2 * size * size
+        self.max_moves = int(max_moves) if max_moves is not None else move_limit(size)
         n_locs = (size + 2) ** 2
         self.boards = np.repeat(new_board(size)[None], num_games, axis=0)
         assert self.boards.shape == (num_games, NUM_FIELDS, n_locs)

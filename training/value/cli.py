@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from goengine.coords import DEFAULT_SIZE
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rl-model", required=True, help="the RL policy checkpoint (plays from move U+1 to the end)")
@@ -23,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the SL policy checkpoint (plays moves 1..U-1; default: the RL policy)")
     parser.add_argument("--run-dir", required=True, help="run directory (created, or resumed)")
     parser.add_argument("--games", type=int, default=1000, help="self-play games, one position each (default 1000)")
-    parser.add_argument("--size", type=int, default=19, help="board size (default 19)")
+    parser.add_argument("--size", type=int, default=DEFAULT_SIZE, help=f"board size (default {DEFAULT_SIZE})")
     parser.add_argument("--komi", type=float, default=7.5, help="komi (default 7.5)")
     parser.add_argument("--rules", default="chinese", help="rule set preset of the games (default chinese)")
     parser.add_argument("--u-max", type=int, default=None, help="U is uniform on 1..u-max (default N*N)")
