@@ -38,12 +38,11 @@ def _log(message: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from goengine.nn import load_checkpoint, physical_cores  # isort: skip
+    from goengine.nn import load_checkpoint, physical_cores, resolve_device  # isort: skip
     import torch
 
     from .evaluate import evaluate_policy, spread_games
     from .shards import load_shards
-    from .trainer import resolve_device
 
     data_counts = None
     if len(args.data) == 1 and (Path(args.data[0]) / MANIFEST).is_file():
@@ -57,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         shard, data_counts = read_games(args.data, game_filter(args), workers=args.workers, log=_log)
         _log(f"games: {counts_summary({'counts': data_counts})}")
-    device = resolve_device(args.device)
+    device = torch.device(resolve_device(args.device))
     if device.type == "cpu":
         torch.set_num_threads(args.threads or physical_cores())
     model, config, meta = load_checkpoint(args.model, device=device)
