@@ -145,10 +145,6 @@ class GameResult:
     def winner_name(self) -> Optional[str]:
         return self.black if self.winner == BLACK else self.white if self.winner == WHITE else None
 
-    def points_for(self, name: str) -> float:
-        """1 for a win of `name`, 0.5 for a draw, 0 for a loss."""
-        return 0.5 if self.winner == 0 else 1.0 if self.winner_name == name else 0.0
-
 
 @dataclass
 class MatchResult:

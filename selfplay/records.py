@@ -54,7 +54,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional
+from typing import Callable, Iterable, Optional
 
 import numpy as np
 
@@ -320,8 +320,3 @@ def chunk_paths(directory: str | os.PathLike) -> list[Path]:
     if not directory.exists():
         return []
     return sorted(p for p in directory.glob("*.npz") if not p.name.startswith("."))
-
-
-def iter_games(paths: Iterable[str | os.PathLike]) -> Iterator[GameRecord]:
-    for p in paths:
-        yield from read_chunk(p)

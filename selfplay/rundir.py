@@ -52,38 +52,14 @@ def checkpoint_stem(path: Path) -> Optional[Path]:
 class RunDir:
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
-
-    @property
-    def config_path(self) -> Path:
-        return self.root / "config.toml"
-
-    @property
-    def state_path(self) -> Path:
-        return self.root / "state.json"
-
-    @property
-    def best_path(self) -> Path:
-        return self.root / BEST_POINTER
-
-    @property
-    def models(self) -> Path:
-        return self.root / MODELS_DIR
-
-    @property
-    def records(self) -> Path:
-        return self.root / "records"
-
-    @property
-    def train_state(self) -> Path:
-        return self.root / "train_state" / "latest"
-
-    @property
-    def ledger(self) -> Path:
-        return self.root / LEDGER
-
-    @property
-    def tensorboard(self) -> Path:
-        return self.root / "tb"
+        self.config_path = self.root / "config.toml"
+        self.state_path = self.root / "state.json"
+        self.best_path = self.root / BEST_POINTER
+        self.models = self.root / MODELS_DIR
+        self.records = self.root / "records"
+        self.train_state = self.root / "train_state" / "latest"
+        self.ledger = self.root / LEDGER
+        self.tensorboard = self.root / "tb"
 
     def sgf(self, generation: int) -> Path:
         return self.root / "sgf" / f"gen{generation:06d}"

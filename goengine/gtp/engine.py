@@ -283,10 +283,6 @@ class Engine:
             Searcher(5, RandomEvaluator(None, feature_set), SearchSettings(visits=16, tree_edges=50_000)
                      ).search(GameState(5), visits=16)
 
-    @property
-    def startup_error(self) -> Optional[str]:
-        return self._startup_error
-
     def wait_ready(self) -> None:
         if self._warmup_thread is None:
             self._warmup_thread = threading.current_thread()

@@ -22,8 +22,7 @@ from ..alphago_player import load_rollout_weights
 from ..game import GameState
 from ..players import PlayerConfig, SearchPlayer
 from ..search import SearchConfig, SearchResult, rollout_search_config
-from ..search.tree import (ACTION, CHILD, EDGE_COUNT, EDGE_START, EXPANDED, NUM_EDGES, NUM_NODES, ROOT, STATE,
-                           VISITS, compact)
+from ..search.tree import NUM_EDGES, NUM_NODES, ROOT, compact
 from ..search.restrict import restrict_root
 from ..search.stopping import StopRule
 
@@ -275,20 +274,7 @@ class Searcher:
         """The principal variation through a root action after the last search: `action`,
         then the most visited child at each node while it has at least `min_visits` visits
         (a single visit is one rollout: noise, and with uniform priors the first legal move)."""
-        t = self.player.search.trees
-        node_i, edge_i = t.node_i[0], t.edge_i[0]
-        pv = [action]
-        node = self._child(node_i, edge_i, int(t.counts[0, ROOT]), action)
-        while node >= 0 and len(pv) < max_len and node_i[STATE, node] == EXPANDED:
-            start, count = int(node_i[EDGE_START, node]), int(node_i[EDGE_COUNT, node])
-            children = edge_i[CHILD, start:start + count]
-            visits = np.where(children >= 0, node_i[VISITS, np.maximum(children, 0)], 0)
-            if count == 0 or visits.max() < min_visits:
-                break
-            best = int(np.argmax(visits))
-            pv.append(int(edge_i[ACTION, start + best]))
-            node = int(children[best])
-        return pv
+        return self.player.search.child_pv(0, action, max_len, min_visits)
 
     def pv_visits(self, pv: list[int]) -> list[int]:
         """Visits of each node along `pv` (root actions first) after the last search."""
@@ -296,11 +282,3 @@ class Searcher:
 
         t = self.player.search.trees
         return pv_visits_in_tree(t.node_i[0], t.edge_i[0], int(t.counts[0, ROOT]), pv)
-
-    @staticmethod
-    def _child(node_i: np.ndarray, edge_i: np.ndarray, node: int, action: int) -> int:
-        if node_i[STATE, node] != EXPANDED:
-            return -1
-        start, count = int(node_i[EDGE_START, node]), int(node_i[EDGE_COUNT, node])
-        hits = np.flatnonzero(edge_i[ACTION, start:start + count] == action)
-        return int(edge_i[CHILD, start + hits[0]]) if len(hits) else -1

@@ -23,9 +23,9 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from ..board import is_eyeish
 from ..coords import PASS_LOC, loc_of_action
 from ..game import GameState
+from ..playout import drop_eye_fills
 from ..search import SearchResult
 from ..stone_status import dead_stone_opinion
 
@@ -80,11 +80,11 @@ class Player:
 def random_move(game: GameState, rng: np.random.Generator) -> int:
     """Uniform over legal board moves that do not fill the mover's own eye; PASS_LOC when none."""
     mask = game.legal_mask()
-    candidates = [int(a) for a in np.flatnonzero(mask[:-1])
-                  if not is_eyeish(game.board, loc_of_action(int(a), game.size), game.to_play)]
-    if not candidates:
+    drop_eye_fills(game.board, game.to_play, mask)
+    candidates = np.flatnonzero(mask[:-1])
+    if not len(candidates):
         return PASS_LOC
-    return loc_of_action(candidates[int(rng.integers(len(candidates)))], game.size)
+    return loc_of_action(int(candidates[int(rng.integers(len(candidates)))]), game.size)
 
 
 class RandomPlayer(Player):

@@ -8,11 +8,12 @@ from typing import Sequence
 
 import numpy as np
 
-from ..board import EMPTY, is_eyeish
+from ..board import EMPTY
 from ..coords import action_of_loc, loc_of_action
 from ..evaluator import Evaluator
 from ..features.state import encode_state
 from ..game import GameState
+from ..playout import drop_eye_fills
 from ..stone_status import opponent_dead_stones
 from .base import Decision, Player
 
@@ -50,8 +51,8 @@ def capturing_moves(game: GameState, legal: np.ndarray) -> np.ndarray:
             if game.stone_at(nb) == EMPTY and legal[action_of_loc(nb, size)]:
                 mask[action_of_loc(nb, size)] = True
     if not mask.any():
-        for action in np.flatnonzero(legal[:-1]):
-            mask[action] = not is_eyeish(game.board, loc_of_action(int(action), size), game.to_play)
+        mask[:-1] = legal[:-1]
+        drop_eye_fills(game.board, game.to_play, mask)
     if not mask.any():
         mask[-1] = True
     return mask

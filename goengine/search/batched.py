@@ -13,7 +13,7 @@ from typing import Optional, Sequence
 import numba as nb
 import numpy as np
 
-from ..board import NUM_FIELDS, board_size
+from ..board import NUM_FIELDS
 from ..evaluator import Evaluator
 from ..features import get_feature_set
 from ..game import HISTORY, GameState, move_limit
@@ -353,12 +353,8 @@ class BatchedSearch:
                             num_simulations=int(t.node_i[g, VISITS, t.counts[g, ROOT]]), policy_target=target,
                             gumbel_action=chosen)
 
-    def child_pv(self, g: int, action: int, max_len: int = 32) -> list[int]:
+    def child_pv(self, g: int, action: int, max_len: int = 32, min_visits: int = 1) -> list[int]:
         t = self.trees
         out = np.zeros(max_len, np.int64)
-        n = root_stats.child_pv(t.node_i, t.edge_i, t.counts, g, action, out)
+        n = root_stats.child_pv(t.node_i, t.edge_i, t.counts, g, action, out, min_visits)
         return [int(a) for a in out[:n]]
-
-    @property
-    def root_size(self) -> int:
-        return board_size(self.root_board[0])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Optional
 
 
@@ -60,15 +60,6 @@ class SearchConfig:
 
     def alpha_for(self, size: int) -> float:
         return self.dirichlet_alpha if self.dirichlet_alpha is not None else 0.03 * 361 / (size * size)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "SearchConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown search settings: {', '.join(sorted(unknown))}")
-        return cls(**data)
-
 
 def rollout_search_config(num_simulations: int = 10000, **changes) -> SearchConfig:
     """Settings for the classical search (random rollouts, uniform priors): UCT-like, every
