@@ -16,29 +16,26 @@ import json
 
 import numpy as np
 
-from goengine.players import MCTSPlayer
-from goengine.search import SearchConfig
+from goengine.players import SearchPlayer
+from goengine.search import rollout_search_config
 from goengine.search.choice import lcb_action
 from selfplay.match import MatchConfig, format_elo, play_match
 from selfplay.players_spec import object_player
 
 
-class CountingPlayer(MCTSPlayer):
-    """An MCTSPlayer that counts the searches where LCB and the most visits disagree."""
+class CountingPlayer(SearchPlayer):
+    """A search player that counts the searches where LCB and the most visits disagree."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.searches = 0
         self.disagreements = 0
 
-    def decide(self, game, num_simulations=None):
-        decision = super().decide(game, num_simulations)
-        if decision.result is not None:
-            r = decision.result
-            self.searches += 1
-            by_lcb = lcb_action(r, self.config.lcb_min_visit_fraction)
-            self.disagreements += int(by_lcb != int(np.argmax(r.visit_counts)))
-        return decision
+    def after_search(self, slot, game, result, cleanup=False):
+        self.searches += 1
+        by_lcb = lcb_action(result, self.config.lcb_min_visit_fraction)
+        self.disagreements += int(by_lcb != int(np.argmax(result.visit_counts)))
+        return super().after_search(slot, game, result, cleanup)
 
 
 def main() -> None:
@@ -48,8 +45,8 @@ def main() -> None:
     p.add_argument("--size", type=int, default=9)
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
-    lcb = CountingPlayer(SearchConfig(num_simulations=args.visits, use_lcb=True), args.size, seed=args.seed + 1)
-    visits = MCTSPlayer(SearchConfig(num_simulations=args.visits), args.size, seed=args.seed + 2)
+    lcb = CountingPlayer(rollout_search_config(args.visits, use_lcb=True), args.size, seed=args.seed + 1)
+    visits = SearchPlayer(rollout_search_config(args.visits), args.size, seed=args.seed + 2)
     config = MatchConfig(games=args.games, size=args.size, visits=args.visits, seed=args.seed, parallel=1,
                          opening_moves=(2, 4))
     result = play_match(object_player(lcb, "rollout-lcb"), object_player(visits, "rollout-visits"), config)

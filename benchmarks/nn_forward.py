@@ -25,6 +25,7 @@ import time
 
 # goengine.nn before torch: it sets OpenMP's spin count, which is read when torch loads
 from goengine.nn import NetConfig, TorchEvaluator, build_network, physical_cores  # isort: skip
+from goengine.cli_aliases import add_alias  # noqa: E402
 import numpy as np
 import torch
 
@@ -36,7 +37,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--kind", default="policy_value", choices=["policy", "value", "policy_value"])
     p.add_argument("--in-planes", type=int, default=18)
     p.add_argument("--global-pooling", type=int, default=0)
-    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=64)
+    add_alias(p, "--batch", "batch_size", type=int)
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=None, help="default: physical cores")
@@ -123,7 +125,7 @@ def main() -> None:
             print("onnxruntime runs in fp32 only: left out of a bf16 comparison", file=sys.stderr)
             backends.remove("onnxruntime")
         cases = ([("b4c48", 9, 128), ("b6c64", 9, 256), ("b6c64", 19, 64)] if args.suite
-                 else [(args.tag, args.size, args.batch)])
+                 else [(args.tag, args.size, args.batch_size)])
         for tag, size, batch in cases:
             for line in compare_backends(tag, size, batch, backends, threads, args.seconds, args.rounds,
                                          args.precision, args.in_planes, args.kind, args.global_pooling):
@@ -137,7 +139,7 @@ def main() -> None:
     memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
     model = model.to(memory_format=memory_format)
     rng = np.random.default_rng(0)
-    features = (rng.random((args.batch, args.in_planes, args.size, args.size)) < 0.3).astype(np.uint8)
+    features = (rng.random((args.batch_size, args.in_planes, args.size, args.size)) < 0.3).astype(np.uint8)
     x = torch.from_numpy(features).to(device).float().contiguous(memory_format=memory_format)
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16)
     num_actions = args.size * args.size + 1
@@ -151,8 +153,8 @@ def main() -> None:
     elif args.train:
         model.train()
         optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9, weight_decay=1e-4)
-        policy_target = torch.from_numpy(rng.integers(0, num_actions, args.batch)).to(device)
-        value_target = torch.from_numpy(rng.uniform(-1, 1, args.batch).astype(np.float32)).to(device)
+        policy_target = torch.from_numpy(rng.integers(0, num_actions, args.batch_size)).to(device)
+        value_target = torch.from_numpy(rng.uniform(-1, 1, args.batch_size).astype(np.float32)).to(device)
 
         def step():
             with autocast:
@@ -176,10 +178,10 @@ def main() -> None:
         mode = "forward"
 
     iterations, elapsed, cpu_seconds = timed(step, device, args.seconds)
-    rate = iterations * args.batch / elapsed
+    rate = iterations * args.batch_size / elapsed
     print(json.dumps({
         "benchmark": "nn_forward", "mode": mode, "tag": config.tag, "kind": args.kind,
-        "size": args.size, "batch": args.batch, "device": str(device),
+        "size": args.size, "batch": args.batch_size, "device": str(device),
         "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
         "bf16": args.bf16, "channels_last": args.channels_last, "threads": threads,
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
@@ -188,7 +190,7 @@ def main() -> None:
         ("samples_per_s" if args.train else "positions_per_s"): round(rate, 1),
         # on a shared machine, work per CPU-second shows what idle cores would do
         "cpu_seconds": round(cpu_seconds, 3),
-        "per_cpu_second": round(iterations * args.batch / cpu_seconds, 1),
+        "per_cpu_second": round(iterations * args.batch_size / cpu_seconds, 1),
         "torch": torch.__version__,
     }))
 

@@ -23,6 +23,7 @@ from pathlib import Path
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from goengine.cli_aliases import add_alias  # noqa: E402
 import numpy as np  # noqa: E402
 
 from goengine.coords import loc_of_vertex  # noqa: E402
@@ -127,15 +128,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--games", type=int, default=32)
     parser.add_argument("--leaves", type=int, default=8)
-    parser.add_argument("--simulations", type=int, default=800)
+    parser.add_argument("--visits", type=int, default=800)
+    add_alias(parser, "--simulations", "visits", type=int)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--tag", default="b6c64")
     parser.add_argument("--only", choices=["uniform", "network", "rollouts"], default=None)
     args = parser.parse_args()
     if args.only in (None, "uniform"):
-        print(json.dumps(bench_uniform(args.size, args.games, args.leaves, args.simulations, args.seconds)), flush=True)
+        print(json.dumps(bench_uniform(args.size, args.games, args.leaves, args.visits, args.seconds)), flush=True)
     if args.only in (None, "network"):
-        print(json.dumps(bench_network(args.size, args.games, args.leaves, args.simulations, args.seconds,
+        print(json.dumps(bench_network(args.size, args.games, args.leaves, args.visits, args.seconds,
                                        args.device, args.tag)), flush=True)
     if args.only in (None, "rollouts"):
         print(json.dumps(bench_rollouts(args.size, 10000, args.seconds)), flush=True)

@@ -27,6 +27,7 @@ import time
 
 # goengine.nn before torch: it chooses OpenMP's wait policy, which torch's import fixes
 from goengine.nn import NetConfig, build_network  # isort: skip
+from goengine.cli_aliases import add_alias  # noqa: E402
 import numpy as np
 import torch
 
@@ -46,7 +47,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--size", type=int, default=9)
     p.add_argument("--tag", default="b6c64")
     p.add_argument("--feature-set", default="agz")
-    p.add_argument("--batch", type=int, default=256)
+    p.add_argument("--batch-size", type=int, default=256)
+    add_alias(p, "--batch", "batch_size", type=int)
     p.add_argument("--seconds", type=float, default=20.0, help="time for each of the two measurements")
     p.add_argument("--games", type=int, default=128, help="synthetic games in the window")
     p.add_argument("--device", default="auto")
@@ -99,7 +101,7 @@ def main() -> None:
     args = parse_args()
     fs = get_feature_set(args.feature_set)
     net = NetConfig.from_tag(args.tag, in_planes=fs.num_planes, feature_set=fs.name, board_sizes=(args.size,))
-    config = TrainConfig(batch_size=args.batch, device=args.device, bf16=not args.no_bf16, log_every=10**9)
+    config = TrainConfig(batch_size=args.batch_size, device=args.device, bf16=not args.no_bf16, log_every=10**9)
     model = build_network(net)
     trainer = Trainer(model, net, config)
     cuda = trainer.device.type == "cuda"
@@ -109,12 +111,12 @@ def main() -> None:
         start = time.perf_counter()
         window = synthetic_window(folder, args.size, args.games, args.seed)
         selfplay_s = time.perf_counter() - start
-        with SampleStream(window, net, args.batch, seed=args.seed) as single:
+        with SampleStream(window, net, args.batch_size, seed=args.seed) as single:
             data_rate = dataset_rate(single, min(3.0, args.seconds))
         encode_rate = whole_game_encode_rate(window, fs.name)
 
         # Raw: the same batch, already on the device, stepped repeatedly.
-        with SampleStream(window, net, args.batch, seed=args.seed + 1) as warm:
+        with SampleStream(window, net, args.batch_size, seed=args.seed + 1) as warm:
             tensors = trainer.to_device(warm.next_batch())
         for _ in range(3):
             trainer.train_step(tensors)
@@ -126,17 +128,17 @@ def main() -> None:
                 trainer.train_step(tensors)
                 steps += 1
             sync()
-        raw_rate = steps * args.batch / (time.perf_counter() - start)
+        raw_rate = steps * args.batch_size / (time.perf_counter() - start)
 
         # The whole path, for about as long.
-        with SampleStream(window, net, args.batch, seed=args.seed + 2, prefetch=prefetch) as stream:
+        with SampleStream(window, net, args.batch_size, seed=args.seed + 2, prefetch=prefetch) as stream:
             trainer.train_steps(stream, 3)
-            num_steps = max(3, int(raw_rate * args.seconds / args.batch))
+            num_steps = max(3, int(raw_rate * args.seconds / args.batch_size))
             metrics = trainer.train_steps(stream, num_steps)
         trainer_rate = metrics["samples_per_s"]
 
     print(json.dumps({
-        "size": args.size, "tag": args.tag, "feature_set": fs.name, "batch": args.batch,
+        "size": args.size, "tag": args.tag, "feature_set": fs.name, "batch": args.batch_size,
         "device": str(trainer.device), "bf16": trainer.autocast, "torch_threads": torch.get_num_threads(),
         "prefetch": prefetch, "games": window.num_games, "positions": window.num_positions,
         "policy_positions": window.num_policy_positions, "selfplay_s": round(selfplay_s, 1),

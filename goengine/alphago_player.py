@@ -15,7 +15,7 @@ from typing import Optional
 import numpy as np
 
 from .combined_evaluator import CombinedEvaluator
-from .players import MCTSPlayer
+from .players import PlayerConfig, SearchPlayer
 from .search import SearchConfig
 
 DEFAULT_LAMBDA = 0.5
@@ -54,22 +54,14 @@ def build_alphago_player(sl_model: str | os.PathLike, value_model: Optional[str 
                          rollout_model: Optional[str | os.PathLike] = None, lam: float = DEFAULT_LAMBDA,
                          size: int = 19, visits: int = 800, seed: int = 0, threads: Optional[int] = None,
                          device: str = "cpu", config: Optional[SearchConfig] = None,
-                         max_moves: Optional[int] = None, name: str = "alphago") -> MCTSPlayer:
-    """An MCTSPlayer searching `visits` simulations a move with the SL policy's priors and leaf
-    values mixed from the value network and rollouts by `lam`. `config` overrides the other
-    search settings (its num_simulations is replaced by `visits`)."""
+                         max_moves: Optional[int] = None, name: str = "alphago",
+                         play: PlayerConfig = PlayerConfig()) -> SearchPlayer:
+    """A search player searching `visits` simulations a move with the SL policy's priors and
+    leaf values mixed from the value network and rollouts by `lam`. `config` overrides the
+    other search settings (its num_simulations is replaced by `visits`)."""
     if not 0.0 <= lam <= 1.0:
         raise ValueError(f"lambda must be in [0, 1], got {lam}")
     evaluator = load_alphago_evaluator(sl_model, value_model, threads=threads, device=device)
     base = (config or SearchConfig()).with_(num_simulations=visits)
-    search_config = alphago_config(base, lam, value_model is not None)
-    weights = load_rollout_weights(rollout_model)
-    return make_player(search_config, size, evaluator, weights, seed=seed, max_moves=max_moves, name=name)
-
-
-def make_player(config: SearchConfig, size: int, evaluator, rollout_weights: Optional[np.ndarray], *,
-                seed: int = 0, max_moves: Optional[int] = None, name: Optional[str] = None,
-                allow_resign: bool = True) -> MCTSPlayer:
-    """An MCTSPlayer whose leaf rollouts use `rollout_weights` (None: uniformly random)."""
-    return MCTSPlayer(config, size, evaluator, seed=seed, name=name, allow_resign=allow_resign,
-                      max_moves=max_moves, rollout_weights=rollout_weights)
+    return SearchPlayer(alphago_config(base, lam, value_model is not None), size, evaluator, play=play, seed=seed,
+                        max_moves=max_moves, rollout_weights=load_rollout_weights(rollout_model), name=name)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 MIN_SIZE = 2
 MAX_SIZE = 25
+DEFAULT_SIZE = 19  # every command's --size, unless a network says what it was trained on
 PASS_LOC = 0
 GTP_COLUMNS = "ABCDEFGHJKLMNOPQRSTUVWXYZ"
 
@@ -76,6 +77,14 @@ def loc_of_action(action: int, size: int) -> int:
     if not 0 <= action < size * size:
         raise ValueError(f"action {action} out of range for a {size}x{size} board")
     return loc_of(action // size, action % size, size)
+
+
+def locs_of_actions(actions, size: int):
+    """loc_of_action over an integer array (numpy), without the range check."""
+    import numpy as np
+
+    a = np.asarray(actions, np.int64)
+    return np.where(a == size * size, PASS_LOC, (a // size + 1) * (size + 2) + a % size + 1)
 
 
 # --- GTP vertices ---------------------------------------------------------------------------

@@ -7,23 +7,17 @@ import time
 
 import numpy as np
 
-from .board import is_eyeish
-from .coords import vertex_of_loc, PASS_LOC
+from .coords import DEFAULT_SIZE, vertex_of_loc
 from .game import GameState, colour_name
+from .players import random_move
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--size", type=int, default=9, help="board size (default 9)")
+    parser.add_argument("--size", type=int, default=DEFAULT_SIZE, help=f"board size (default {DEFAULT_SIZE})")
     parser.add_argument("--komi", type=float, default=None, help="komi (default: the rules' own)")
     parser.add_argument("--rules", default="chinese", help="rule set preset (default chinese)")
     parser.add_argument("--seed", type=int, default=None, help="random seed")
     parser.add_argument("--every", type=int, default=0, help="print the board every N moves (0: only at the end)")
-
-
-def random_move(game: GameState, rng: np.random.Generator) -> int:
-    """Uniform over legal moves that do not fill the mover's own eye; pass when none is left."""
-    locs = [loc for loc in game.legal_locs() if loc != PASS_LOC and not is_eyeish(game.board, loc, game.to_play)]
-    return int(rng.choice(locs)) if locs else PASS_LOC
 
 
 def run(args: argparse.Namespace) -> int:

@@ -22,6 +22,16 @@ from .scoring import Score, score
 
 HISTORY = 8  # positions and moves kept for feature encoders
 
+# Move limits as multiples of the board's points; every default comes from here. Games between
+# programs (self-play, the AlphaGo pipeline, the lines a search looks at) end at 2 N^2; a match
+# leaves room for cleanup after the passes, and a random playout room to finish (3 N^2); the GTP
+# and analysis engines never cut short a game that a person plays on (4 N^2).
+MOVES_PER_POINT = {"game": 2, "match": 3, "playout": 3, "gtp": 4}
+
+
+def move_limit(size: int, purpose: str = "game") -> int:
+    return MOVES_PER_POINT[purpose] * size * size
+
 
 class IllegalMove(ValueError):
     """A move the rules forbid; the game is left unchanged."""
@@ -76,7 +86,7 @@ class GameState:
         self.size = size
         self.rules = get_rules(rules) if isinstance(rules, str) else rules
         self.komi = float(self.rules.default_komi if komi is None else komi)
-        self.max_moves = int(max_moves) if max_moves is not None else 2 * size * size
+        self.max_moves = int(max_moves) if max_moves is not None else move_limit(size)
         self._situational = self.rules.ko_code == KO_SITUATIONAL
         self._ko_code = self.rules.ko_code
         self.board = new_board(size)

@@ -13,6 +13,7 @@ import numba as nb
 import numpy as np
 
 from .board import COLOR, EMPTY, EMPTY_LIST, EMPTY_POS, INFO, KO_LOC, NUM_EMPTY, SIZE, is_eyeish, is_legal, play
+from .game import move_limit
 from .rng import randint
 from .scoring import area_score
 
@@ -70,7 +71,7 @@ def playout_scratch(board) -> tuple[np.ndarray, np.ndarray]:
 
 
 def default_max_moves(size: int) -> int:
-    return 3 * size * size
+    return move_limit(size, "playout")
 
 
 @nb.njit(cache=True)

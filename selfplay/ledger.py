@@ -40,14 +40,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-LEDGER_NAME = "matches.jsonl"
-
-
-def default_ledger_path(run_dir: str | os.PathLike) -> Path:
-    """Where a training run keeps its ledger."""
-    return Path(run_dir) / LEDGER_NAME
-
-
 def append_records(path: str | os.PathLike, records: Iterable[dict[str, Any]]) -> None:
     """Append records, one line each, in one write() call."""
     lines = "".join(json.dumps(r, sort_keys=True, allow_nan=False) + "\n" for r in records)

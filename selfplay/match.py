@@ -15,7 +15,7 @@ whatever `parallel` is.
 
 Endings. Two passes (or the move limit, 3 N^2 moves by default) end a game, scored by our own
 scoring under the match's rules. Which stones are dead is settled as on KGS (`dead_stones =
-"agree"`, the default): each side names the stones it holds dead (`sides.py`); when the two
+"agree"`, the default): each player names the stones it holds dead (`goengine.players`); when the two
 lists are the same, they come off the board and the rest is counted; when they differ, play
 resumes in cleanup, where dead stones must be captured on the board, and two more passes end
 the game as it stands. Under Tromp-Taylor rules, or with `dead_stones = "as-is"` (gomill's
@@ -50,14 +50,15 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from goengine.board import BLACK, WHITE
-from goengine.game import GameState, IllegalMove, Move
+from goengine.game import GameState, IllegalMove, Move, move_limit
+from goengine.players import Player, ResignRule, random_move
 from goengine.rules import get_rules
 from goengine.search import SearchConfig
 
 from . import match_stats as stats
-from .ledger import append_record, default_ledger_path, read_ledger
-from .players_spec import PlayerSpec, as_spec
-from .sides import Side, SideSettings, make_side, random_move
+from .ledger import append_record, read_ledger
+from .players_spec import PlayerSettings, PlayerSpec, as_spec, build_player
+from .rundir import RunDir
 
 
 DEAD_STONE_MODES = ("agree", "as-is")
@@ -85,7 +86,7 @@ class MatchConfig:
     # the rollout search always plays its most visited move.
     search: SearchConfig = field(default_factory=lambda: SearchConfig(use_lcb=True))
     allow_resign: bool = True
-    resign_consecutive: int = 2
+    resign: ResignRule = ResignRule(below=-0.95)  # of internal search players, when allowed
     engine_score: bool = True                 # ask external engines for final_score
     device: str = "cpu"
     backend: str = "auto"                     # runtime of networks: auto, torch, openvino, onnxruntime
@@ -107,7 +108,7 @@ class MatchConfig:
 
     @property
     def move_limit(self) -> int:
-        return self.max_moves if self.max_moves is not None else 3 * self.size * self.size
+        return self.max_moves if self.max_moves is not None else move_limit(self.size, "match")
 
     def parallel_for(self, a: PlayerSpec, b: PlayerSpec) -> int:
         if self.parallel > 0:
@@ -143,10 +144,6 @@ class GameResult:
     @property
     def winner_name(self) -> Optional[str]:
         return self.black if self.winner == BLACK else self.white if self.winner == WHITE else None
-
-    def points_for(self, name: str) -> float:
-        """1 for a win of `name`, 0.5 for a draw, 0 for a loss."""
-        return 0.5 if self.winner == 0 else 1.0 if self.winner_name == name else 0.0
 
 
 @dataclass
@@ -301,14 +298,13 @@ class _Match:
         self.resumed: set[int] = set()
         if config.sgf_dir:
             Path(config.sgf_dir).mkdir(parents=True, exist_ok=True)
-        self.settings = SideSettings(size=config.size, komi=config.komi, max_moves=config.move_limit,
-                                     search=config.search.with_(num_simulations=config.visits),
-                                     allow_resign=config.allow_resign,
-                                     resign_consecutive=config.resign_consecutive,
-                                     move_timeout=config.move_timeout, setup_timeout=config.setup_timeout,
-                                     engine_score=config.engine_score, device=config.device,
-                                     backend=config.backend, precision=config.precision,
-                                     log=log_backend if config.announce_backend else None)
+        self.settings = PlayerSettings(size=config.size, komi=config.komi, max_moves=config.move_limit,
+                                       search=config.search.with_(num_simulations=config.visits),
+                                       resign=config.resign if config.allow_resign else ResignRule(below=None),
+                                       move_timeout=config.move_timeout, setup_timeout=config.setup_timeout,
+                                       engine_score=config.engine_score, device=config.device,
+                                       backend=config.backend, precision=config.precision,
+                                       log=log_backend if config.announce_backend else None)
 
     def _new_game(self, index: int) -> GameState:
         c = self.config
@@ -355,20 +351,21 @@ class _Match:
             r.sprt_decision = self.sprt.decide(r.sprt_llr)
 
     def run(self) -> MatchResult:
-        c = self.config
-        parallel = c.parallel_for(self.a, self.b)
-        sides: list[Side] = []
+        parallel = self.config.parallel_for(self.a, self.b)
+        players: list[Player] = []
         try:
-            sides.append(make_side(self.a, self.settings, parallel))
-            sides.append(make_side(self.b, self.settings, parallel))
-            self._loop(sides, parallel)
+            players.append(build_player(self.a, self.settings, parallel))
+            players.append(build_player(self.b, self.settings, parallel))
+            # A ready player object serves the games its own slots allow.
+            parallel = min([parallel] + [p.num_slots for p in players if p.num_slots])
+            self._loop(players, parallel)
         finally:
-            for side in sides:
-                side.close()
+            for player in players:
+                player.close()
         self.result.games.sort(key=lambda g: g.index)
         return self.result
 
-    def _loop(self, sides: list[Side], parallel: int) -> None:
+    def _loop(self, players: list[Player], parallel: int) -> None:
         c = self.config
         slots: list[Optional[tuple[int, GameState, int]]] = [None] * parallel  # (index, game, seed)
         next_index = 0
@@ -378,27 +375,27 @@ class _Match:
                     while next_index in self.resumed:
                         next_index += 1
                     if slots[s] is None and next_index < c.games:
-                        slots[s] = self._start(sides, s, next_index)
+                        slots[s] = self._start(players, s, next_index)
                         next_index += 1
             else:
                 slots = [None] * parallel  # decided: games in flight are abandoned
             active = [s for s in range(parallel) if slots[s] is not None]
             if not active:
                 return
-            # Side 0 (A) plays Black in even games. External sides start first so that their
+            # Player 0 (A) plays Black in even games. External players start first so that their
             # engines think while an internal side computes.
             to_move = {0: [], 1: []}
             for s in active:
                 index, game, _ = slots[s]
                 to_move[self._side_of(index, game.to_play)].append(s)
-            order = sorted((k for k in (0, 1) if to_move[k]), key=lambda k: not sides[k].external)
-            pending = {k: sides[k].begin(to_move[k], [slots[s][1] for s in to_move[k]]) for k in order}
+            order = sorted((k for k in (0, 1) if to_move[k]), key=lambda k: not players[k].external)
+            pending = {k: players[k].begin(to_move[k], [slots[s][1] for s in to_move[k]]) for k in order}
             replies = {}
-            for k in sorted(pending, key=lambda k: sides[k].external):
+            for k in sorted(pending, key=lambda k: players[k].external):
                 replies[k] = pending[k]()
             for k, reply_list in replies.items():
                 for s, reply in zip(to_move[k], reply_list):
-                    if self._apply(sides, s, slots[s], reply):
+                    if self._apply(players, s, slots[s], reply):
                         slots[s] = None
 
     @staticmethod
@@ -406,27 +403,27 @@ class _Match:
         a_colour = BLACK if index % 2 == 0 else WHITE
         return 0 if colour == a_colour else 1
 
-    def _start(self, sides: list[Side], slot: int, index: int) -> tuple[int, GameState, int]:
+    def _start(self, players: list[Player], slot: int, index: int) -> tuple[int, GameState, int]:
         seed = game_seed(self.config.seed, index)
         game = self._new_game(index)
-        for k, side in enumerate(sides):
-            side.start_game(slot, game, seed + k)
+        for k, player in enumerate(players):
+            player.start_game(slot, game, seed + k)
         return index, game, seed
 
-    def _apply(self, sides: list[Side], slot: int, entry: tuple[int, GameState, int], reply) -> bool:
+    def _apply(self, players: list[Player], slot: int, entry: tuple[int, GameState, int], reply) -> bool:
         """Play a reply; True when the game is over (and recorded)."""
         index, game, seed = entry
         mover = game.to_play
         if reply.forfeit is not None:
-            return self._finish(sides, slot, entry, winner=3 - mover, reason=f"forfeit: {reply.forfeit}",
+            return self._finish(players, slot, entry, winner=3 - mover, reason=f"forfeit: {reply.forfeit}",
                                 result=("B" if mover == WHITE else "W") + "+F")
         if reply.resign:
             game.resign(mover)
-            return self._finish(sides, slot, entry, winner=3 - mover, reason="resign", result=game.result_string())
+            return self._finish(players, slot, entry, winner=3 - mover, reason="resign", result=game.result_string())
         try:
             game.play(reply.loc)
         except IllegalMove as e:
-            return self._finish(sides, slot, entry, winner=3 - mover, reason=f"forfeit: {e}",
+            return self._finish(players, slot, entry, winner=3 - mover, reason=f"forfeit: {e}",
                                 result=("B" if mover == WHITE else "W") + "+F")
         if not game.is_over:
             return False
@@ -438,27 +435,27 @@ class _Match:
         elif not self.agreement:
             reason = "score"
         else:
-            lists = [side.dead_stones(slot, game) for side in sides]
+            lists = [player.dead_stones(slot, game) for player in players]
             if lists[0] is None or lists[0] != lists[1]:
                 # KGS: no agreement, so the dead stones are captured on the board.
                 game.resume()
                 return False
             dead = lists[0]
             reason = "score, dead stones agreed" if dead else "score"
-        return self._finish(sides, slot, entry, winner=game.winner(dead), reason=reason,
+        return self._finish(players, slot, entry, winner=game.winner(dead), reason=reason,
                             result=game.result_string(dead), score=float(game.score(dead).margin),
                             dead_stones=len(dead))
 
-    def _finish(self, sides, slot, entry, *, winner: int, reason: str, result: str,
+    def _finish(self, players, slot, entry, *, winner: int, reason: str, result: str,
                 score: Optional[float] = None, dead_stones: int = 0) -> bool:
         index, game, seed = entry
         c = self.config
         names = (self.a.name, self.b.name) if index % 2 == 0 else (self.b.name, self.a.name)
         engine_score = {}
-        for side in sides:
-            text = side.end_game(slot, game, scored=score is not None)
+        for player in players:
+            text = player.end_game(slot, game, scored=score is not None)
             if text:
-                engine_score[side.name] = text
+                engine_score[player.name] = text
         sgf_path = None
         if c.sgf_dir:
             from goengine.sgf import write_sgf
@@ -497,7 +494,7 @@ def default_ledger(a: PlayerSpec, b: PlayerSpec) -> Optional[Path]:
     """The ledger of the training run either player comes from, if any."""
     for spec in (a, b):
         if spec.run_dir is not None:
-            return default_ledger_path(spec.run_dir)
+            return RunDir(spec.run_dir).ledger
     return None
 
 

@@ -17,7 +17,7 @@ from goengine.progress import Progress
 from goengine.runtime_options import add_runtime_arguments
 
 from .match import GameResult, MatchConfig, MatchResult, default_ledger, format_elo, play_match
-from .players_spec import PlayerSpecError, parse_player
+from .players_spec import PlayerSpecError, board_size_of, parse_player
 
 
 def _pair(text: str) -> tuple[float, float]:
@@ -53,7 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("a", metavar="A", help="first player (plays Black in even games)")
     parser.add_argument("b", metavar="B", help="second player")
     parser.add_argument("--games", type=int, default=100, help="number of games (default 100)")
-    parser.add_argument("--size", type=int, default=9, help="board size (default 9)")
+    parser.add_argument("--size", type=int, default=None,
+                        help="board size (default: the size the networks were trained on, else 19)")
     parser.add_argument("--komi", type=float, default=7.5, help="komi (default 7.5)")
     parser.add_argument("--rules", default="chinese", help="rule set preset (default chinese)")
     parser.add_argument("--visits", type=int, default=200, help="search visits per move of internal players (default 200)")
@@ -105,7 +106,8 @@ def running_score(match: MatchResult) -> str:
 def run(args: argparse.Namespace) -> int:
     try:
         spec_a, spec_b = parse_player(args.a), parse_player(args.b)
-        config = MatchConfig(games=args.games, size=args.size, komi=args.komi, rules=args.rules,
+        size = args.size if args.size is not None else board_size_of([spec_a, spec_b])
+        config = MatchConfig(games=args.games, size=size, komi=args.komi, rules=args.rules,
                              visits=args.visits, seed=args.seed, sgf_dir=args.sgf_dir, sprt=args.sprt,
                              alpha=args.alpha, beta=args.beta, move_timeout=args.timeout,
                              parallel=args.parallel, max_moves=args.max_moves,

@@ -9,7 +9,7 @@
 | `runs/quick:000012`                       | MCTS with the checkpoint in runs/quick/models/      |
 |                                           | whose id starts with 000012                         |
 | `runs/quick:best`                         | MCTS with the checkpoint runs/quick/best.json names |
-|                                           | ({"model_id": ..., "path": ...})                    |
+|                                           | (selfplay.rundir)                                   |
 | `bundled:NAME`                            | MCTS with the network shipped in the package        |
 |                                           | (goengine/networks/NAME), e.g. `bundled:9x9`        |
 | `policy:NET`                              | the network's policy alone, greedy (NET: any of the |
@@ -40,14 +40,17 @@ import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
+from goengine.coords import DEFAULT_SIZE
 from goengine.evaluator import Evaluator
-from goengine.search import SearchConfig
+from goengine.networks import checkpoint_board_sizes
+from goengine.players import Player, PlayerConfig, PolicyPlayer, RandomPlayer, ResignRule, SearchPlayer
+from goengine.search import SearchConfig, rollout_search_config
+
+from .rundir import MODELS_DIR, RunDir, RunDirError, checkpoint_stem
 
 KINDS = ("random", "rollout", "mcts", "policy", "gtp", "player")
-BEST_POINTER = "best.json"
-MODELS_DIR = "models"
 _NAME_OVERRIDE = re.compile(r"^([^=:/\s]+)=(.+)$", re.DOTALL)
 _VISITS_SUFFIX = re.compile(r"^(.+)@(\d+)$", re.DOTALL)
 
@@ -61,8 +64,8 @@ class PlayerSpec:
     """A match player before it is built.
 
     kind: one of KINDS. "mcts" and "policy" use `evaluator`, or load `checkpoint` when it is
-    None; "rollout" searches without a network; "gtp" runs `command`; "player" wraps a ready
-    object with `decide(game)` and `new_game()` (goengine.players), played one game at a time.
+    None; "rollout" searches without a network; "gtp" runs `command`; "player" is a ready
+    `goengine.players.Player`.
     `search` overrides the match's search settings for this player (visits included);
     `visits`, when set, overrides only the number of visits (the `SPEC@N` form).
     `run_dir` is the training run the player came from (the default place of the ledger)."""
@@ -88,8 +91,8 @@ class PlayerSpec:
             raise PlayerSpecError(f"a {self.kind} player needs an evaluator or a checkpoint")
         if self.kind == "gtp" and not self.command:
             raise PlayerSpecError("a gtp player needs a command")
-        if self.kind == "player" and not hasattr(self.player, "decide"):
-            raise PlayerSpecError("a 'player' spec needs an object with decide(game)")
+        if self.kind == "player" and not isinstance(self.player, Player):
+            raise PlayerSpecError("a 'player' spec needs a goengine.players.Player")
 
     @property
     def external(self) -> bool:
@@ -131,7 +134,7 @@ def gtp_player(command: str | list[str] | tuple[str, ...], name: Optional[str] =
     return PlayerSpec(name=name or default_gtp_name(argv), kind="gtp", command=argv)
 
 
-def object_player(player: Any, name: Optional[str] = None) -> PlayerSpec:
+def object_player(player: Player, name: Optional[str] = None) -> PlayerSpec:
     return PlayerSpec(name=name or getattr(player, "name", "player"), kind="player", player=player)
 
 
@@ -151,11 +154,66 @@ def as_spec(player: Any, base_dir: str | os.PathLike | None = None) -> PlayerSpe
         return player
     if isinstance(player, str):
         return parse_player(player, base_dir)
-    if hasattr(player, "decide"):
+    if isinstance(player, Player):
         return object_player(player)
     if isinstance(player, Evaluator):
         return network_player(player, getattr(player, "name", None) or "mcts")
     raise PlayerSpecError(f"cannot make a match player of {type(player).__name__}")
+
+
+def board_size_of(specs: list[PlayerSpec]) -> int:
+    """The board size the network players were trained on, when their checkpoints name one
+    size between them; else goengine's default size."""
+    sizes = {sizes[0] for spec in specs if spec.checkpoint is not None
+             for sizes in [checkpoint_board_sizes(spec.checkpoint)] if len(sizes) == 1}
+    return sizes.pop() if len(sizes) == 1 else DEFAULT_SIZE
+
+
+# --- building -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PlayerSettings:
+    """What every match player needs to know of the match. `resign`: the rule of our search
+    players (ResignRule(below=None): never resign)."""
+    size: int
+    komi: float
+    max_moves: int
+    search: SearchConfig
+    resign: ResignRule = ResignRule(below=-0.95)
+    move_timeout: float = 60.0
+    setup_timeout: float = 30.0
+    quit_grace: float = 1.0
+    engine_score: bool = True
+    device: str = "cpu"
+    backend: str = "auto"           # the runtime of networks (goengine.nn.backends)
+    precision: Optional[str] = None  # None: the runtime's exact default; "fp32" or "bf16"
+    log: Optional[Callable[[str], None]] = None  # hears which runtime a network runs on
+
+
+def build_player(spec: PlayerSpec, settings: PlayerSettings, num_slots: int) -> Player:
+    """The player `spec` names, for up to `num_slots` concurrent games (a ready player keeps its
+    own `num_slots`)."""
+    if spec.kind == "random":
+        return RandomPlayer(name=spec.name)
+    if spec.kind == "gtp":
+        from .gtp_player import GtpPlayer
+        return GtpPlayer(spec.name, spec.command, settings, num_slots)
+    if spec.kind == "player":
+        return spec.player
+    search = spec.search if spec.search is not None else settings.search
+    if spec.visits is not None:
+        search = search.with_(num_simulations=spec.visits)
+    common = dict(play=PlayerConfig(resign=settings.resign), num_slots=num_slots, max_moves=settings.max_moves,
+                  name=spec.name)
+    if spec.kind == "rollout":
+        return SearchPlayer(rollout_search_config(search.num_simulations), settings.size, None, **common)
+    evaluator = spec.load_evaluator(settings.device, settings.backend, settings.precision, log=settings.log)
+    if evaluator.board_size is not None and evaluator.board_size != settings.size:
+        raise ValueError(f"{spec.name} plays {evaluator.board_size}x{evaluator.board_size}, "
+                         f"the match is {settings.size}x{settings.size}")
+    if spec.kind == "policy":
+        return PolicyPlayer(evaluator, spec.name)
+    return SearchPlayer(search, settings.size, evaluator, **common)
 
 
 # --- parsing ------------------------------------------------------------------------------------
@@ -200,7 +258,10 @@ def _network(text: str, base: Path) -> PlayerSpec:
     run_part, sep, key = text.rpartition(":")
     if sep and run_part and "/" not in key and (base / run_part).is_dir():
         run_dir = (base / run_part)
-        checkpoint = resolve_run_model(run_dir, key)
+        try:
+            checkpoint = RunDir(run_dir).find_model(key)
+        except RunDirError as e:
+            raise PlayerSpecError(str(e)) from None
     else:
         checkpoint = resolve_checkpoint(base / text)
         models = checkpoint.parent
@@ -210,45 +271,12 @@ def _network(text: str, base: Path) -> PlayerSpec:
 
 def resolve_checkpoint(path: Path) -> Path:
     """The stem of a checkpoint given as a stem, a .json or a .safetensors path."""
-    stem = path.with_suffix("") if path.suffix in (".json", ".safetensors") else path
-    meta = stem.with_name(stem.name + ".json")
-    if not meta.is_file():
-        raise PlayerSpecError(f"no checkpoint at {stem} (expected {meta.name} beside the weights); "
+    stem = checkpoint_stem(path)
+    if stem is None:
+        stem = path.with_suffix("") if path.suffix in (".json", ".safetensors") else path
+        raise PlayerSpecError(f"no checkpoint at {stem} (expected {stem.name}.json beside the weights); "
                               f"not a built-in player either (random, rollout-mcts, policy:..., gtp:...)")
     return stem
-
-
-def resolve_run_model(run_dir: Path, key: str) -> Path:
-    """The checkpoint stem of model `key` in a run: "best" (the run's best pointer) or the start
-    of a model id ("000012" finds models/000012-b6c64.json)."""
-    if key == "best":
-        pointer = run_dir / BEST_POINTER
-        try:
-            best = json.loads(pointer.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise PlayerSpecError(f"{pointer} is missing: the run has no best model yet") from None
-        except (OSError, json.JSONDecodeError) as e:
-            raise PlayerSpecError(f"{pointer} is unreadable: {e}") from e
-        if not isinstance(best, dict) or not (best.get("path") or best.get("model_id")):
-            raise PlayerSpecError(f"{pointer} holds neither 'path' nor 'model_id'")
-        if best.get("path"):
-            path = Path(best["path"])
-            candidates = [path] if path.is_absolute() else [run_dir / path, Path.cwd() / path]
-            for candidate in candidates:
-                stem = candidate.with_suffix("") if candidate.suffix in (".json", ".safetensors") else candidate
-                if stem.with_name(stem.name + ".json").is_file():
-                    return stem
-            raise PlayerSpecError(f"{pointer} points at {best['path']}, which holds no checkpoint")
-        key = str(best["model_id"])
-    models = run_dir / MODELS_DIR
-    matches = sorted(p for p in models.glob(f"{key}*.json") if not p.name.startswith("."))
-    if not matches:
-        raise PlayerSpecError(f"no model whose id starts with {key!r} in {models}")
-    exact = [p for p in matches if p.stem == key]
-    if len(matches) > 1 and not exact:
-        names = ", ".join(p.stem for p in matches)
-        raise PlayerSpecError(f"model id {key!r} is ambiguous in {models}: {names}")
-    return (exact or matches)[0].with_suffix("")
 
 
 def model_name(checkpoint: Path) -> str:

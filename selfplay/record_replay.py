@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from goengine.board import BLACK, WHITE
-from goengine.game import GameState
+from goengine.game import GameState, move_limit
 
 from .records import GameRecord
 
@@ -11,10 +10,9 @@ from .records import GameRecord
 def game_of_record(record: GameRecord, max_moves: int | None = None) -> GameState:
     """The game as it was played; a resignation is kept. Raises IllegalMove on a corrupt record."""
     game = GameState(record.board_size, komi=record.komi, rules=record.rules,
-                     max_moves=max(max_moves or 0, record.num_moves, 2 * record.board_size ** 2))
+                     max_moves=max(max_moves or 0, record.num_moves, move_limit(record.board_size)))
     if record.setup:
-        game.setup_stones({loc: colour for loc, colour in record.setup},
-                          to_play=WHITE if record.handicap else BLACK)
+        game.setup_stones({loc: colour for loc, colour in record.setup}, to_play=record.first_player)
         game.handicap = record.handicap
     for action in record.actions:
         game.play_action(action)

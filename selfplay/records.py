@@ -1,7 +1,14 @@
 """Self-play game records: what was played and searched, in compact npz chunks.
 
 Records hold moves, search statistics and results, never features, so a change of features
-never invalidates old games. One chunk file holds several games; every array is plain numeric
+never invalidates old games. This module is the one description of the format and its one
+reader (`load_chunk_arrays`, which checks what it reads); `read_chunk` gives a chunk's games as
+`GameRecord`s, `training.replay` the games of many chunks as flat arrays.
+
+Coordinates (`goengine.coords`): moves and policy entries are actions (the network's index,
+pass = N*N); setup stones are locs (the padded board's index), as `GameState.setup_stones`
+takes them. Colours alternate from Black, or from White when the game has handicap stones
+among its setup (`first_player`); passes count as moves. One chunk file holds several games; every array is plain numeric
 or fixed-width unicode, so `np.load(allow_pickle=False)` reads it. Files are written to a
 temporary name and renamed, so a reader never sees half a chunk.
 
@@ -47,7 +54,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional
+from typing import Callable, Iterable, Optional
 
 import numpy as np
 
@@ -104,6 +111,17 @@ class GameRecord:
     @property
     def winner(self) -> int:
         return 1 if self.result > 0 else 2 if self.result < 0 else 0
+
+    @property
+    def first_player(self) -> int:
+        return int(first_player(self.handicap, len(self.setup)))
+
+
+def first_player(handicap, setup_stones):
+    """The colour of a game's first move (1 Black, 2 White) from its handicap and its number of
+    setup stones: White after handicap stones (as `GameState.place_handicap` leaves it), else
+    Black. Works elementwise on arrays."""
+    return np.where((np.asarray(handicap) > 0) & (np.asarray(setup_stones) > 0), 2, 1)
 
 
 def write_chunk(path: str | os.PathLike, games: list[GameRecord]) -> Path:
@@ -256,9 +274,13 @@ def chunk_game_count(path: str | os.PathLike) -> int:
     """How many games a chunk holds, without decoding them. Raises RecordError."""
     try:
         with np.load(path, allow_pickle=False) as d:
-            return int(d["game_offsets"].size) - 1
+            version = int(d["format_version"])
+            count = int(d["game_offsets"].size) - 1
     except Exception as e:
         raise RecordError(f"{path}: unreadable record chunk ({type(e).__name__}: {e})") from e
+    if version != RECORD_FORMAT_VERSION:
+        raise RecordError(f"{path}: record format version {version}, expected {RECORD_FORMAT_VERSION}")
+    return count
 
 
 def quarantine_chunk(path: str | os.PathLike, error: Exception,
@@ -281,11 +303,12 @@ def quarantine_chunk(path: str | os.PathLike, error: Exception,
 
 
 def count_games(paths: Iterable[str | os.PathLike], report: Optional[Callable[[str], None]] = None) -> int:
-    """Games in the chunks `paths` that can be read; those that cannot are quarantined."""
+    """Games in the chunks `paths` (counted without decoding them); chunks that cannot be
+    opened are quarantined."""
     total = 0
     for p in paths:
         try:
-            total += len(read_chunk(p))
+            total += chunk_game_count(p)
         except RecordError as e:
             quarantine_chunk(p, e, report)
     return total
@@ -297,8 +320,3 @@ def chunk_paths(directory: str | os.PathLike) -> list[Path]:
     if not directory.exists():
         return []
     return sorted(p for p in directory.glob("*.npz") if not p.name.startswith("."))
-
-
-def iter_games(paths: Iterable[str | os.PathLike]) -> Iterator[GameRecord]:
-    for p in paths:
-        yield from read_chunk(p)

@@ -16,12 +16,11 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from goengine.board import BLACK, WHITE
+from goengine.board import WHITE
 from goengine.evaluator import Evaluator
-from goengine.game import GameState
-from goengine.playout import moves_before_the_end
-from goengine.search import BatchedSearch, SearchConfig
-from goengine.search.choice import choose_action
+from goengine.game import GameState, move_limit
+from goengine.players import PlayerConfig, ResignRule, SearchPlayer
+from goengine.search import SearchConfig
 
 from .records import GameRecord
 
@@ -53,37 +52,40 @@ class SelfPlayConfig:
 
     @property
     def move_limit(self) -> int:
-        return self.max_moves if self.max_moves is not None else 2 * self.board_size * self.board_size
+        return self.max_moves if self.max_moves is not None else move_limit(self.board_size)
 
 
 @dataclass
 class _Slot:
     game: GameState
     record: GameRecord
-    low_streak: dict = field(default_factory=lambda: {BLACK: 0, WHITE: 0})
 
 
 class SelfPlayRunner:
-    """Plays games of one network against itself, `parallel_games` at a time."""
+    """Plays games of one network against itself, `parallel_games` at a time: one search
+    player (goengine.players.SearchPlayer) over all of them, playing both colours."""
 
     def __init__(self, config: SelfPlayConfig, evaluator: Optional[Evaluator], model_id: str, seed: int = 0):
         self.config = config
         self.model_id = model_id
         self.rng = np.random.default_rng(seed)
-        search_config = config.search
-        sims = max(search_config.num_simulations, config.cheap_simulations)
-        self.search = BatchedSearch(search_config.with_(num_simulations=sims), config.board_size,
-                                    config.parallel_games, evaluator, max_moves=config.move_limit, seed=seed)
+        c = config
+        search = c.search.with_(num_simulations=max(c.search.num_simulations, c.cheap_simulations),
+                                temperature=c.temperature, temperature_moves=c.temperature_moves)
+        resign = ResignRule(below=c.resign_threshold, consecutive=c.resign_consecutive, min_move=c.resign_min_move)
+        self.player = SearchPlayer(search, c.board_size, evaluator, play=PlayerConfig(resign=resign, pass_rule=c.pass_rule),
+                                   num_slots=c.parallel_games, max_moves=c.move_limit, seed=seed)
         self.positions = 0
         self.search_seconds = 0.0
 
-    def _new_slot(self) -> _Slot:
+    def _new_slot(self, g: int) -> _Slot:
         c = self.config
         game = GameState(c.board_size, komi=c.komi, rules=c.rules, max_moves=c.move_limit)
         seed = int(self.rng.integers(0, 2**62))
         playthrough = (not c.allow_resign) or self.rng.random() < c.playthrough_fraction
         record = GameRecord(board_size=c.board_size, komi=c.komi, rules=c.rules, model_id=self.model_id,
                             seed=seed, playthrough=playthrough)
+        self.player.start_game(g, game, seed)
         return _Slot(game, record)
 
     def play(self, num_games: int, on_game: Optional[Callable[[GameRecord], None]] = None,
@@ -94,12 +96,9 @@ class SelfPlayRunner:
         finished games) when `should_stop()` becomes true."""
         c = self.config
         n = min(c.parallel_games, num_games)
-        slots: list[Optional[_Slot]] = [self._new_slot() for _ in range(n)]
-        for g in range(n):
-            self.search.reset(g)
+        slots: list[Optional[_Slot]] = [self._new_slot(g) for g in range(n)]
         started = n
         finished: list[GameRecord] = []
-        min_resign = c.resign_min_move if c.resign_min_move is not None else c.board_size ** 2 // 4
         while any(s is not None for s in slots):
             if should_stop is not None and should_stop():
                 break
@@ -107,47 +106,33 @@ class SelfPlayRunner:
             full = self.rng.random(len(active)) < c.full_search_prob
             sims = [c.search.num_simulations if f else c.cheap_simulations for f in full]
             noise = [bool(f and c.search.dirichlet_noise) for f in full]
-            allowed = None
-            if c.pass_rule == "end":
-                allowed = [moves_before_the_end(slots[g].game) for g in active]
-            for g in active:
-                self.search.set_root(g, slots[g].game, reuse=True)
             start = time.perf_counter()
-            results = self.search.search(active, sims, noise, allowed)
+            decisions = self.player.decide_many(active, [slots[g].game for g in active], sims, noise)
             self.search_seconds += time.perf_counter() - start
             if on_moves is not None:
                 on_moves(len(active))
             for i, g in enumerate(active):
-                slot = slots[g]
-                game, record, result = slot.game, slot.record, results[i]
-                temperature = c.temperature if game.move_number < c.temperature_moves else 0.0
-                action = choose_action(result, temperature, self.rng)
+                slot, decision = slots[g], decisions[i]
+                game, record, result = slot.game, slot.record, decision.result
                 policy = None
                 if full[i]:
                     policy = result.policy_target if result.policy_target is not None else result.visit_counts.astype(np.float32)
-                record.add_move(action, result.root_value, policy)
+                record.add_move(game.action_of(decision.loc), result.root_value, policy)
                 self.positions += 1
-                mover = game.to_play
-                if result.root_value < c.resign_threshold and game.move_number >= min_resign:
-                    slot.low_streak[mover] += 1
-                else:
-                    slot.low_streak[mover] = 0
-                if slot.low_streak[mover] >= c.resign_consecutive:
+                if decision.resign:
                     if not record.playthrough:
-                        game.resign(mover)
+                        game.resign(game.to_play)
                     elif record.would_resign == 0:
-                        record.would_resign = mover
+                        record.would_resign = game.to_play
                 if game.resigned is None:
-                    self.search.advance(g, action)
-                    game.play_action(action)
+                    game.play(decision.loc)
                 if game.is_over:
                     self._finish(record, game)
                     finished.append(record)
                     if on_game is not None:
                         on_game(record)
                     if started < num_games:
-                        slots[g] = self._new_slot()
-                        self.search.reset(g)
+                        slots[g] = self._new_slot(g)
                         started += 1
                     else:
                         slots[g] = None

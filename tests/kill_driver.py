@@ -86,7 +86,7 @@ def install(spec: str, records: Path) -> None:
         real_write = ledger.os.write
 
         def write(fd, data):
-            if os.path.basename(os.readlink(f"/proc/self/fd/{fd}")) == "ledger.jsonl":
+            if os.path.basename(os.readlink(f"/proc/self/fd/{fd}")) == "matches.jsonl":
                 seen[0] += 1
                 if seen[0] == wanted:
                     real_write(fd, data[: len(data) // 2])

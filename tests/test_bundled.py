@@ -15,7 +15,7 @@ from goengine.networks import bundled, bundled_for_size, bundled_networks
 from goengine.nn import NetConfig, build_network, load_checkpoint, load_evaluator, save_checkpoint
 from selfplay.match import MatchConfig
 from selfplay.players_spec import PlayerSpecError, parse_player
-from selfplay.sides import SideSettings, make_side
+from selfplay.players_spec import PlayerSettings, build_player
 from training.bundle import CARD_SHA_LABEL, bundle
 
 
@@ -88,9 +88,9 @@ def test_every_shipped_network_loads_plays_its_size_and_refuses_others(network):
     assert _card_sha(text) == meta["weights_sha256"] == _file_sha(weights)
     size = network.board_sizes[0]
     spec = parse_player(f"bundled:{network.name}")
-    settings = SideSettings(size=size, komi=7.5, max_moves=2 * size * size,
-                            search=MatchConfig().search.with_(num_simulations=16))
-    side = make_side(spec, settings, 1)
+    settings = PlayerSettings(size=size, komi=7.5, max_moves=2 * size * size,
+                              search=MatchConfig().search.with_(num_simulations=16))
+    side = build_player(spec, settings, 1)
     game = GameState(size, komi=7.5, rules="chinese")
     side.start_game(0, game, seed=0)
     for _ in range(4):
@@ -100,4 +100,4 @@ def test_every_shipped_network_loads_plays_its_size_and_refuses_others(network):
         game.play(reply.loc)
     other = 19 if size != 19 else 9
     with pytest.raises(ValueError, match=f"plays {size}x{size}"):
-        make_side(spec, SideSettings(size=other, komi=7.5, max_moves=10, search=settings.search), 1)
+        build_player(spec, PlayerSettings(size=other, komi=7.5, max_moves=10, search=settings.search), 1)

@@ -70,7 +70,7 @@ def test_an_ownership_head_decides_the_dead_stones(monkeypatch):
 
     from goengine.board import BLACK
     from goengine.evaluator import RandomEvaluator
-    from goengine.gtp import ownership as ownership_module
+    from goengine import ownership as ownership_module
 
     seki = next(p for p in POSITIONS if p["name"] == "corner-seki")
     black_view = np.ones((9, 9), np.float32)

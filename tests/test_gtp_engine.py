@@ -18,7 +18,7 @@ from goengine.coords import action_of_loc, loc_of_vertex
 from goengine.game import GameState
 from goengine.gtp import Engine, EngineOptions, Server
 from goengine.search.restrict import restrict_root
-from goengine.gtp.status import classify_stones
+from goengine.stone_status import classify_stones
 from goengine.gtp.thinking import SearchSettings, Searcher
 from goengine.search.tree import EDGE_COUNT, EVAL, ROOT, VISITS
 from goengine.sgf import read_sgf
@@ -188,6 +188,17 @@ def test_restrict_root_drops_moves_and_their_statistics():
     total = own + float(np.nansum(after.q * after.visit_counts))
     assert abs(after.root_value * (after.visit_counts.sum() + 1) - total) < 1e-6
 
+
+
+def test_the_rollout_search_gtp_plans_is_the_one_that_runs():
+    """thinking.py plans the rollout search's tree room (tree_memory_factor 2) and its own
+    exploration and FPU; the player must run that plan, not a default of its own."""
+    settings = SearchSettings(visits=100, tree_edges=200_000, rollout_c_puct=2.0, rollout_fpu_reduction=-50.0)
+    searcher = Searcher(9, None, settings)
+    search = searcher.player.search
+    assert search.config == searcher.config
+    assert (search.config.tree_memory_factor, search.config.c_puct, search.config.fpu_reduction) == (2, 2.0, -50.0)
+    assert search.trees.node_i.shape[2] == 2 * searcher.config.num_simulations + 2
 
 def test_rules_change_replays_the_game_and_refuses_an_illegal_history():
     engine = new_engine()

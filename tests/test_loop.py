@@ -130,7 +130,7 @@ def test_a_changed_config_is_refused_on_restart(tmp_path):
     saved = tiny_config()
     args = argparse.Namespace(preset=None, set=["selfplay.simulations=99"], generations=None, device=None,
                               workers=None, reconfigure=False)
-    with pytest.raises(ValueError, match="selfplay.simulations"):
+    with pytest.raises(ValueError, match="selfplay.visits 8 -> 99"):  # the key's old name still works
         resolve_config(args, saved)
     args.set = []
     args.generations = 7

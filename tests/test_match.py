@@ -13,7 +13,7 @@ import pytest
 from goengine.cli import main
 from goengine.coords import PASS_LOC
 from goengine.evaluator import RandomEvaluator
-from goengine.players import Decision
+from goengine.players import Decision, Player
 from goengine.sgf import read_sgf
 from selfplay.ledger import read_ledger
 from selfplay.match import MatchConfig, play_match
@@ -132,13 +132,10 @@ def test_lockstep_games_equal_games_played_one_at_a_time(players):
     assert len({g.move_locs for g in alone.games}) == 5
 
 
-class _Passer:
+class _Passer(Player):
     name = "passer"
 
-    def new_game(self):
-        pass
-
-    def decide(self, game):
+    def decide(self, game, slot=0):
         return Decision(PASS_LOC)
 
 

@@ -13,12 +13,14 @@ from goengine.board import BLACK, WHITE
 from goengine.coords import PASS_LOC, loc_of_vertex
 from goengine.evaluator import RandomEvaluator
 from goengine.game import GameState
-from goengine.players import Decision
-from goengine.search import SearchConfig
+from goengine.players import Decision, Player, PolicyPlayer, SearchPlayer
+from goengine.players.policy_player import capturing_moves
+from goengine.search import SearchConfig, rollout_search_config
 from goengine.sgf import read_sgf
 from selfplay.match import MatchConfig, play_match
 from selfplay.players_spec import object_player
-from selfplay.sides import GtpSide, PolicySide, SearchSide, SideSettings, _capturing_moves
+from selfplay.gtp_player import GtpPlayer
+from selfplay.players_spec import PlayerSettings
 
 GNUGO = os.environ.get("GNUGO", "/usr/games/gnugo")
 needs_gnugo = pytest.mark.skipif(not os.access(GNUGO, os.X_OK), reason=f"GNU Go not found at {GNUGO}")
@@ -31,22 +33,19 @@ WHITE_MOVES = {1: "D1", 3: "D2", 5: "D3", 7: "D4", 9: "D5", 11: "A3"}
 CAPTURE_A3 = {14: "A2", 16: "A4", 18: "B3"}  # Black's moves once play resumes
 
 
-class Scripted:
+class Scripted(Player):
     """Plays its script by move number and passes otherwise; `dead` is its opinion of the dead
     stones at the end (None: it cannot say)."""
 
     def __init__(self, name, moves, dead=None):
         self.name, self.moves, self.dead = name, moves, dead
 
-    def new_game(self):
-        pass
-
-    def decide(self, game):
+    def decide(self, game, slot=0):
         vertex = self.moves.get(game.move_number)
         return Decision(PASS_LOC if vertex is None else loc_of_vertex(vertex, game.size))
 
-    def dead_stones(self, game):
-        return None if self.dead is None else [loc_of_vertex(v, game.size) for v in self.dead]
+    def dead_stones(self, slot, game):
+        return None if self.dead is None else frozenset(loc_of_vertex(v, game.size) for v in self.dead)
 
 
 def _play(black, white, **config):
@@ -121,7 +120,7 @@ def test_resume_survives_undo():
 
 def test_policy_cleanup_plays_only_liberties_of_dead_stones():
     game = _position()
-    mask = _capturing_moves(game, game.legal_mask())
+    mask = capturing_moves(game, game.legal_mask())
     chosen = {int(a) for a in np.flatnonzero(mask)}
     assert chosen == {game.action_of(loc_of_vertex(v, 5)) for v in ("A2", "A4", "B3")}
     # With nothing dead left to capture, every legal move (pass included) is allowed again.
@@ -133,13 +132,12 @@ def test_policy_cleanup_plays_only_liberties_of_dead_stones():
     assert game.stone_at(loc_of_vertex("A3", 5)) == 0
     game.play(PASS_LOC)  # White
     legal = game.legal_mask()
-    assert np.array_equal(_capturing_moves(game, legal), legal)
+    assert np.array_equal(capturing_moves(game, legal), legal)
 
 
-def test_policy_and_search_sides_do_not_pass_in_cleanup():
-    settings = SideSettings(size=5, komi=0.5, max_moves=75, search=SearchConfig(num_simulations=16))
-    policy = PolicySide("p", _PassingEvaluator())
-    search = SearchSide("s", None, SearchConfig(num_simulations=16), settings, num_slots=1)
+def test_policy_and_search_players_do_not_pass_in_cleanup():
+    policy = PolicyPlayer(_PassingEvaluator(), "p")
+    search = SearchPlayer(rollout_search_config(16), 5, None, max_moves=75, name="s")
     for side in (policy, search):
         game = _resumed_position()
         side.start_game(0, game, seed=1)
@@ -164,8 +162,8 @@ class _PassingEvaluator(RandomEvaluator):
 
 @needs_gnugo
 def test_gnu_go_names_its_dead_stones_and_cleans_up():
-    settings = SideSettings(size=5, komi=0.5, max_moves=75, search=SearchConfig(num_simulations=8))
-    side = GtpSide("gnugo", [GNUGO, "--mode", "gtp", "--level", "0", "--chinese-rules"], settings, num_slots=1)
+    settings = PlayerSettings(size=5, komi=0.5, max_moves=75, search=SearchConfig(num_simulations=8))
+    side = GtpPlayer("gnugo", [GNUGO, "--mode", "gtp", "--level", "0", "--chinese-rules"], settings, num_slots=1)
     try:
         game = _position()
         side.start_game(0, game, seed=1)
@@ -181,9 +179,8 @@ def test_gnu_go_names_its_dead_stones_and_cleans_up():
         side.close()
 
 
-def test_a_search_side_reusing_its_tree_plays_on_after_a_resume():
-    settings = SideSettings(size=5, komi=0.5, max_moves=75, search=SearchConfig(num_simulations=32))
-    side = SearchSide("s", None, SearchConfig(num_simulations=32), settings, num_slots=1)
+def test_a_search_player_reusing_its_tree_plays_on_after_a_resume():
+    side = SearchPlayer(rollout_search_config(32), 5, None, max_moves=75, name="s")
     game = _position()
     side.start_game(0, game, seed=3)
     side.begin([0], [game])()  # builds a tree at this position

@@ -275,12 +275,6 @@ def test_random_evaluator_is_a_function_of_position_and_seed():
     assert not np.allclose(p4, policy)
 
 
-def test_core_modules_do_not_import_torch():
-    code = ("import sys, goengine.evaluator, goengine.symmetry; "
-            "sys.exit(1 if 'torch' in sys.modules else 0)")
-    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
-
-
 def test_cpu_bf16_is_opt_in_and_close_to_float32():
     exact = evaluator()
     x = random_features(8, 18, 7, seed=10)

@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from goengine.coords import action_of_loc, loc_of_action, loc_of_vertex, vertex_of_loc
 from goengine.evaluator import RandomEvaluator
 from goengine.gtp import Clock, Engine, EngineOptions, TimePolicy, TimeSettings
-from goengine.gtp.commands_play import _choose
 from goengine.gtp.thinking import SearchSettings, Searcher
 from goengine.search import SearchResult
 from goengine.search.stopping import StopRule
@@ -59,10 +58,10 @@ def test_genmove_with_a_network_plays_the_best_lower_bound_and_rollouts_the_most
     result, by_visits, by_lcb = _disagreeing_result()
     net = network_engine()
     assert net.searcher().config.use_lcb
-    assert action_of_loc(_choose(net, result, None, net.game), 9) == by_lcb
+    assert action_of_loc(net.searcher().player.after_search(0, net.game, result).loc, 9) == by_lcb
     rollouts = rollout_engine()
     assert not rollouts.searcher().config.use_lcb
-    assert action_of_loc(_choose(rollouts, result, None, rollouts.game), 9) == by_visits
+    assert action_of_loc(rollouts.searcher().player.after_search(0, rollouts.game, result).loc, 9) == by_visits
 
 
 def _kept_after(engine: Engine, first: str, reply_colour: str) -> tuple[int, int]:

@@ -9,6 +9,7 @@ import pytest
 from goengine.evaluator import RandomEvaluator
 from selfplay.match import default_ledger
 from selfplay.players_spec import PlayerSpecError, as_spec, parse_player
+from selfplay.rundir import RunDir
 
 
 def _checkpoint(folder, model_id):
@@ -22,7 +23,7 @@ def run_dir(tmp_path):
     run = tmp_path / "runs" / "quick"
     for model_id in ("000011-b6c64", "000012-b6c64", "000120-b6c64"):
         _checkpoint(run / "models", model_id)
-    (run / "best.json").write_text(json.dumps({"model_id": "000012-b6c64", "path": "models/000012-b6c64.json"}))
+    RunDir(run).write_best("000012-b6c64")
     return run
 
 
@@ -71,6 +72,32 @@ def test_best_pointer_by_model_id_only(run_dir, tmp_path):
         parse_player("runs/quick:best", base_dir=tmp_path)
 
 
+def test_best_pointer_of_an_older_run_loads_from_anywhere(run_dir, tmp_path, monkeypatch):
+    """Older runs wrote best.json's path relative to the trainer's working directory; the model
+    id still finds the checkpoint from any other directory."""
+    (run_dir / "best.json").write_text(json.dumps({"model_id": "000012-b6c64",
+                                                   "path": "runs/quick/models/000012-b6c64"}))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert parse_player("../runs/quick:best").checkpoint.resolve() == run_dir / "models" / "000012-b6c64"
+    assert json.loads((run_dir / "best.json").read_text())["path"] == "runs/quick/models/000012-b6c64"
+    RunDir(run_dir).write_best("000120-b6c64")
+    assert json.loads((run_dir / "best.json").read_text())["path"] == "models/000120-b6c64"
+    assert parse_player("../runs/quick:best").name == "000120-b6c64"
+
+
+def test_an_older_runs_gating_ledger_joins_the_runs_ledger(run_dir):
+    from selfplay.ledger import append_records, read_ledger
+
+    games = [{"match": "gate000001-a-vs-b", "game": i, "black": "a", "white": "b", "winner": "a"} for i in range(3)]
+    append_records(run_dir / "ledger.jsonl", games)
+    append_records(run_dir / "matches.jsonl", games[:1])
+    assert RunDir(run_dir).adopt_legacy_ledger() == 2
+    assert read_ledger(run_dir / "matches.jsonl").records == games
+    assert not (run_dir / "ledger.jsonl").exists() and RunDir(run_dir).adopt_legacy_ledger() == 0
+
+
 def test_objects_become_specs():
     evaluator = RandomEvaluator(9)
     spec = as_spec(evaluator)
@@ -97,8 +124,8 @@ def test_visits_suffix_names_a_different_player(run_dir, tmp_path):
 
 
 def test_visits_suffix_reaches_the_search():
-    from selfplay.sides import SideSettings, make_side
+    from selfplay.players_spec import PlayerSettings, build_player
     from goengine.search import SearchConfig
-    settings = SideSettings(size=5, komi=0.5, max_moves=75, search=SearchConfig(num_simulations=64))
-    assert make_side(parse_player("rollout-mcts@7"), settings, 1).config.num_simulations == 7
-    assert make_side(parse_player("rollout-mcts"), settings, 1).config.num_simulations == 64
+    settings = PlayerSettings(size=5, komi=0.5, max_moves=75, search=SearchConfig(num_simulations=64))
+    assert build_player(parse_player("rollout-mcts@7"), settings, 1).config.num_simulations == 7
+    assert build_player(parse_player("rollout-mcts"), settings, 1).config.num_simulations == 64

@@ -110,8 +110,11 @@ def test_plot_and_command(tmp_path, capsys):
 
 def test_the_readme_ratings_example_reads_what_goengine_match_writes(tmp_path, monkeypatch, capsys):
     """The README rated `runs/quick/ledger.jsonl` (the gating games, none with `random`) while
-    `goengine match` writes the run's `matches.jsonl`: the example failed with "anchor 'random'
-    played no game". Here a run dir plays a README-style match, then the README's line is run."""
+    `goengine match` wrote the run's `matches.jsonl`: the example failed with "anchor 'random'
+    played no game". Now a run has one ledger, which gating writes too. Here a run dir made by
+    a trainer in the working directory plays a README-style match started from another
+    directory (best.json's path once held the trainer's relative path, so `../runs/quick:best`
+    "held no checkpoint"), then the README's line is run."""
     import shlex
     from pathlib import Path
 
@@ -123,11 +126,16 @@ def test_the_readme_ratings_example_reads_what_goengine_match_writes(tmp_path, m
     monkeypatch.chdir(tmp_path)
     config = NetConfig.from_tag("b1c8", kind="policy_value", in_planes=18, board_sizes=(5,), head_channels=4,
                                 value_hidden=8)
-    save_checkpoint(tmp_path / "runs/quick/models/000001-b1c8", build_network(config), config, model_id="000001-b1c8")
-    RunDir(tmp_path / "runs/quick").write_best("000001-b1c8")
-    assert main(["match", "runs/quick:best", "random", "--games", "2", "--size", "5", "--visits", "4",
-                 "--openings", "0"]) == 0
-    capsys.readouterr()
+    run = RunDir("runs/quick")
+    save_checkpoint(run.model_stem("000001-b1c8"), build_network(config), config, model_id="000001-b1c8")
+    run.write_best("000001-b1c8")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert main(["match", "../runs/quick:best", "random", "--games", "2", "--size", "5", "--visits", "4",
+                 "--openings", "0"]) == 0, capsys.readouterr().err
+    monkeypatch.chdir(tmp_path)
+    written = Path(capsys.readouterr().out.split("ledger: ")[-1].strip())
+    assert written.resolve() == run.ledger.resolve()  # the ledger gating writes too
     assert main(shlex.split(line)[1:]) == 0, capsys.readouterr().err
     assert "random" in capsys.readouterr().out
 

@@ -92,7 +92,7 @@ def check_every_file_loads(run_dir: Path) -> None:
         elif p.name == "latest":
             import torch
             torch.load(p, map_location="cpu", weights_only=True)
-    ledger = read_ledger(run_dir / "ledger.jsonl")
+    ledger = read_ledger(run_dir / "matches.jsonl")
     assert ledger.skipped <= 1  # at most the torn end of the line being written
 
 

@@ -85,23 +85,23 @@ def test_repeated_steps_fit_the_won_moves():
     assert start.max() < 0.2 and end.min() > 0.8
 
 
-def test_lockstep_games_follow_the_rules():
-    """Uniform random games in lockstep, replayed move by move in a GameState."""
-    games = LockstepGames(SIZE, 6, komi=0.5)
-    mirrors = [GameState(SIZE, komi=0.5, rules="chinese") for _ in range(6)]
+@pytest.mark.parametrize("rules", ["chinese", "tromp-taylor", "japanese", "aga"])
+def test_lockstep_games_follow_the_rules(rules):
+    """Uniform random games in lockstep under a Rules value (ko rule, suicide, scoring), replayed
+    move by move in a GameState under the same rules: the same legal moves, boards and winners."""
+    games = LockstepGames(SIZE, 6, komi=0.5, rules=rules)
+    mirrors = [GameState(SIZE, komi=0.5, rules=rules) for _ in range(6)]
     rng = np.random.default_rng(0)
     while len(active := games.active()):
         _, masks = games.encode(active, None)
         actions = uniform_actions(masks, rng)
         for g, a, m in zip(active, actions, masks):
             game = mirrors[g]
-            loc = loc_of_action(int(a), SIZE)
-            assert m[a]
-            if loc:
-                assert game.is_legal(loc) and not is_eyeish(game.board, loc, game.to_play)
-            else:
-                assert not m[:-1].any()  # a pass only when nothing else is allowed
-            game.play(loc)
+            sensible = [game.is_legal(loc_of_action(b, SIZE)) and not is_eyeish(game.board, loc_of_action(b, SIZE),
+                                                                                 game.to_play)
+                        for b in range(SIZE * SIZE)]
+            assert list(m[:-1]) == sensible and m[-1] == (not any(sensible))  # a pass only when nothing else is
+            game.play(loc_of_action(int(a), SIZE))
         games.play(active, actions)
         for g in active:
             assert np.array_equal(games.boards[g, COLOR], mirrors[g].board[COLOR])

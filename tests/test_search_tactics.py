@@ -32,7 +32,7 @@ from goengine.board import BLACK, COLOR, EMPTY, HASH, INFO, KO_LOC, WHITE, is_ey
 from goengine.coords import (PASS_LOC, action_of_loc, all_locs, loc_of, loc_of_action, loc_of_vertex,
                              vertex_of_loc)
 from goengine.game import GameState
-from goengine.players import MCTSPlayer
+from goengine.players import SearchPlayer
 from goengine.scoring import area_score_of
 from goengine.search import SearchResult, rollout_search_config
 from goengine.search.tree import ACTION, CHILD, EDGE_COUNT, EDGE_START, EXPANDED, ROOT, STATE
@@ -148,7 +148,7 @@ def action(game: GameState, vertex: str) -> int:
 
 
 def analyse(game: GameState, simulations: int, seed: int) -> SearchResult:
-    player = MCTSPlayer(rollout_search_config(simulations), game.size, None, seed=seed, allow_resign=False)
+    player = SearchPlayer(rollout_search_config(simulations), game.size, None, seed=seed)
     return player.analyse(game)
 
 
@@ -269,7 +269,7 @@ def test_the_ladder_atari_is_the_answer_only_without_the_breaker():
         assert without.q[atari] < with_ladder.q[atari] - VALUE_GAP
 
 
-def _node_actions(player: MCTSPlayer, path: list[int]) -> set[int]:
+def _node_actions(player: SearchPlayer, path: list[int]) -> set[int]:
     """The actions of the edges of the node of `player`'s tree reached from the root by `path`."""
     node_i, _, edge_i, _, counts = player.search.trees
     node = int(counts[0, ROOT])
@@ -287,7 +287,7 @@ def _node_actions(player: MCTSPlayer, path: list[int]) -> set[int]:
 def test_ko_retake_is_not_among_whites_moves_in_the_search():
     game = KO.game()
     take, retake = action(game, "G4"), action(game, "F4")
-    player = MCTSPlayer(rollout_search_config(KO.simulations), game.size, None, seed=0, allow_resign=False)
+    player = SearchPlayer(rollout_search_config(KO.simulations), game.size, None, seed=0)
     player.analyse(game)
     after = game.copy()
     after.play(loc_of_action(take, game.size))

@@ -57,6 +57,37 @@ def test_record_chunk_round_trip(tmp_path):
     assert not list(tmp_path.glob(".*.tmp"))  # the temporary file was renamed
 
 
+def test_both_views_of_a_chunk_replay_the_same_games(tmp_path):
+    """read_chunk (GameRecords, replayed by game_of_record) and training.replay (flat arrays)
+    read one format: the same points and colours, White first after handicap stones."""
+    from training.replay import load_chunk_games
+
+    games = [_record(size=7, moves=(24, 8, 49, 3), full=(False, True, True, False), handicap=2,
+                     setup=[(10, BLACK), (30, BLACK)]), _record(size=7, moves=(0, 48, 49), full=(True,) * 3)]
+    path = write_chunk(tmp_path / "chunk.npz", games)
+    flat = load_chunk_games(path, 7)
+    for g, record in enumerate(read_chunk(path)):
+        moves = game_of_record(record).moves
+        m0, m1 = flat.game_offsets[g], flat.game_offsets[g + 1]
+        assert [m.loc for m in moves] == list(flat.locs[m0:m1])
+        assert [m.color for m in moves] == list(flat.colors[m0:m1])
+    assert flat.colors[0] == WHITE and flat.colors[4] == BLACK
+
+
+def test_games_are_counted_without_decoding_their_chunks(tmp_path, monkeypatch):
+    from selfplay import records
+
+    paths = [write_chunk(tmp_path / f"{i}.npz", [_record(), _record()]) for i in range(3)]
+
+    def decode(path):
+        raise AssertionError("decoded a whole chunk to count its games")
+
+    monkeypatch.setattr(records, "load_chunk_arrays", decode)
+    assert records.count_games(paths) == 6
+    np.savez(tmp_path / "old.npz", format_version=np.array(99), game_offsets=np.array([0, 3]))
+    assert records.count_games([tmp_path / "old.npz"], report=lambda m: None) == 0  # quarantined
+
+
 def test_corrupt_or_foreign_chunks_raise_a_clear_error(tmp_path):
     path = write_chunk(tmp_path / "good.npz", [_record()])
     data = path.read_bytes()

@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=None, help="cpu, cuda or auto")
     add_runtime_arguments(parser, backend_default=None)
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                        help="override a setting, e.g. --set selfplay.simulations=32 (repeatable)")
+                        help="override a setting, e.g. --set selfplay.visits=32 (repeatable)")
     parser.add_argument("--reconfigure", action="store_true",
                         help="allow settings to differ from those the run dir was started with")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars (summaries only)")

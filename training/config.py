@@ -49,9 +49,9 @@ class SelfPlaySection:
     games_per_generation: int = 200
     parallel_games: int = 32
     workers: int = 0              # 0: one per core
-    simulations: int = 64
+    visits: int = 64
     leaves_per_tree: int = 8
-    cheap_simulations: int = 16
+    cheap_visits: int = 16
     full_search_prob: float = 1.0
     temperature: float = 1.0
     temperature_moves: int = 8
@@ -60,7 +60,7 @@ class SelfPlaySection:
     dirichlet_weight: float = 0.25
     gumbel: bool = False
     gumbel_m: int = 16
-    c_puct: float = 1.25          # AlphaZero's c_init
+    c_init: float = 1.25          # AlphaZero's exploration c(s) at few visits (SearchConfig.c_init)
     fpu_reduction: float = 0.25
     resign_threshold: float = -0.9
     resign_consecutive: int = 3
@@ -99,7 +99,7 @@ class GatingSection:
     threshold: float = 0.55
     sprt_elo0: float = 0.0
     sprt_elo1: float = 35.0
-    simulations: int = 64
+    visits: int = 64
     parallel_games: int = 20
     # A young network's value is too unreliable to resign on: gating games are played out.
     allow_resign: bool = False
@@ -129,6 +129,7 @@ class RunConfig:
             if not isinstance(values, dict):
                 raise ValueError(f"config section [{f.name}] must be a table")
             known = {x.name: x for x in fields(section_cls)}
+            values = {current_key(f.name, k): v for k, v in values.items()}
             bad = set(values) - set(known)
             if bad:
                 raise ValueError(f"unknown keys in [{f.name}]: {', '.join(sorted(bad))}")
@@ -147,8 +148,8 @@ class RunConfig:
             raise ValueError("training.precision must be auto, fp32 or bf16")
         if not 2 <= r.board_size <= 25:
             raise ValueError("run.board_size must be 2..25")
-        if s.games_per_generation < 1 or s.parallel_games < 1 or s.simulations < 1:
-            raise ValueError("selfplay.games_per_generation, parallel_games and simulations must be >= 1")
+        if s.games_per_generation < 1 or s.parallel_games < 1 or s.visits < 1:
+            raise ValueError("selfplay.games_per_generation, parallel_games and visits must be >= 1")
         if not 0.0 < s.full_search_prob <= 1.0:
             raise ValueError("selfplay.full_search_prob must be in (0, 1]")
         if t.batch_size < 1 or t.steps_per_generation < 0 or t.window_games < 1:
@@ -170,6 +171,7 @@ class RunConfig:
                 raise ValueError(f"override must look like section.key=value, got {item!r}")
             key, raw = item.split("=", 1)
             section, name = key.strip().split(".", 1)
+            name = current_key(section, name)
             if section not in data:
                 raise ValueError(f"unknown config section {section!r}")
             if name not in data[section]:
@@ -189,6 +191,15 @@ class RunConfig:
                 lines.append(f"{k} = {_toml_value(v)}")
             lines.append("")
         return "\n".join(lines)
+
+
+# Keys renamed since presets and run dirs were written: their old names still load.
+RENAMED_KEYS = {"selfplay": {"c_puct": "c_init", "simulations": "visits", "cheap_simulations": "cheap_visits"},
+                "gating": {"simulations": "visits"}}
+
+
+def current_key(section: str, key: str) -> str:
+    return RENAMED_KEYS.get(section, {}).get(key, key)
 
 
 _SECTION_TYPES = {"run": RunSection, "network": NetworkSection, "selfplay": SelfPlaySection,

@@ -24,19 +24,20 @@ def gate(run_dir: RunDir, config: RunConfig, *, best: str, candidate: str, gener
     g = config.gating
     if g.mode == "always" or best == candidate:
         return {"promoted": True, "gate_wins": 0, "gate_losses": 0, "gate_draws": 0}
+    from goengine.game import move_limit
     from goengine.progress import Progress
     from goengine.search import SearchConfig
     from selfplay.match import MatchConfig, play_match
 
     r, s = config.run, config.selfplay
-    search = SearchConfig(num_simulations=g.simulations, leaves_per_tree=s.leaves_per_tree, c_init=s.c_puct,
+    search = SearchConfig(num_simulations=g.visits, leaves_per_tree=s.leaves_per_tree, c_init=s.c_init,
                           fpu_reduction=s.fpu_reduction, gumbel=s.gumbel, gumbel_m=s.gumbel_m)
-    match_config = MatchConfig(games=g.games, size=r.board_size, komi=r.komi, rules=r.rules, visits=g.simulations,
+    match_config = MatchConfig(games=g.games, size=r.board_size, komi=r.komi, rules=r.rules, visits=g.visits,
                                seed=r.seed * 1000 + generation, sgf_dir=str(run_dir.root / "sgf" / f"gate{generation:06d}"),
                                sprt=(g.sprt_elo0, g.sprt_elo1) if g.mode == "sprt" else None,
                                parallel=g.parallel_games, search=search, device=device, backend=backend, precision=precision,
                                announce_backend=False, allow_resign=g.allow_resign,
-                               max_moves=r.max_moves or 2 * r.board_size ** 2,
+                               max_moves=r.max_moves or move_limit(r.board_size),
                                match_id=gate_match_id(generation, candidate, best))
     bar = Progress(total=g.games, desc=f"gen {generation} gate", unit="game", enabled=progress)
 
@@ -44,6 +45,7 @@ def gate(run_dir: RunDir, config: RunConfig, *, best: str, candidate: str, gener
         bar.set_fields(f"{candidate} {match.wins}-{match.losses}" + (f"-{match.draws}" if match.draws else ""))
         bar.update_to(len(match.games))  # resumed games included
 
+    run_dir.adopt_legacy_ledger()  # gates of an older run, recorded in ledger.jsonl, count as played
     result = play_match(f"{candidate}={run_dir.model_stem(candidate)}", f"{best}={run_dir.model_stem(best)}",
                         match_config, progress=on_game, ledger=run_dir.ledger, resume=True)
     bar.close()

@@ -194,13 +194,13 @@ class TrainingLoop:
         from selfplay.runner import SelfPlayConfig
 
         c, s = self.config.run, self.config.selfplay
-        search = SearchConfig(num_simulations=s.simulations, leaves_per_tree=s.leaves_per_tree,
-                              c_init=s.c_puct, fpu_reduction=s.fpu_reduction, dirichlet_noise=s.dirichlet_noise,
+        search = SearchConfig(num_simulations=s.visits, leaves_per_tree=s.leaves_per_tree,
+                              c_init=s.c_init, fpu_reduction=s.fpu_reduction, dirichlet_noise=s.dirichlet_noise,
                               dirichlet_alpha=s.dirichlet_alpha or None, dirichlet_weight=s.dirichlet_weight,
                               gumbel=s.gumbel, gumbel_m=s.gumbel_m)
         return SelfPlayConfig(board_size=c.board_size, komi=c.komi, rules=c.rules, max_moves=c.max_moves or None,
                               parallel_games=s.parallel_games, search=search, full_search_prob=s.full_search_prob,
-                              cheap_simulations=s.cheap_simulations, temperature=s.temperature,
+                              cheap_simulations=s.cheap_visits, temperature=s.temperature,
                               temperature_moves=s.temperature_moves,
                               resign_threshold=s.resign_threshold if resign_threshold is None else resign_threshold,
                               resign_consecutive=s.resign_consecutive, playthrough_fraction=s.playthrough_fraction,

@@ -36,8 +36,7 @@ randomisation keeps cheap searches out of the policy loss).
 | has_ownership    | bool    | [G]         | ownership is a training target: a game played out to   |
 |                  |         |             | the end (not resigned) whose record holds ownership    |
 
-Colours alternate from Black, or from White when the record has handicap stones (as
-`GameState.place_handicap` leaves it); passes count as moves.
+Colours alternate as `selfplay.records` describes (`first_player`).
 """
 
 from __future__ import annotations
@@ -50,8 +49,9 @@ from typing import Callable, Optional
 import numba as nb
 import numpy as np
 
-from goengine.board import BLACK, COLOR, EMPTY, INFO, SIZE, WHITE, new_board, play, rebuild
-from selfplay.records import RecordError, chunk_paths, load_chunk_arrays, quarantine_chunk
+from goengine.board import COLOR, EMPTY, INFO, SIZE, new_board, play, rebuild
+from goengine.coords import locs_of_actions
+from selfplay.records import RecordError, chunk_paths, first_player, load_chunk_arrays, quarantine_chunk
 
 
 @dataclass(frozen=True)
@@ -181,16 +181,10 @@ def _replay_games(empty_board, game_offsets, locs, colors, setup_offsets, setup_
         playable[g] = done
 
 
-def _locs_of_actions(actions: np.ndarray, size: int) -> np.ndarray:
-    a = actions.astype(np.int64)
-    w = size + 2
-    locs = (a // size + 1) * w + a % size + 1
-    return np.where(a == size * size, 0, locs).astype(np.int64)
-
-
 def load_chunk_games(path: str | os.PathLike, size: Optional[int] = None) -> GameArrays:
-    """The games of one chunk file of board size `size` (default: the chunk's last game's size).
-    Raises RecordError for a missing, corrupt or unknown file, or moves off the board."""
+    """The games of one chunk file of board size `size` (default: the chunk's last game's size),
+    read by `selfplay.records.load_chunk_arrays`. Raises RecordError for a missing, corrupt or
+    unknown file."""
     path = Path(path)
     d = load_chunk_arrays(path)
     sizes = d["board_size"].astype(np.int64)
@@ -206,19 +200,15 @@ def load_chunk_games(path: str | os.PathLike, size: Optional[int] = None) -> Gam
     game_offsets = np.concatenate([[0], np.cumsum(moves_per_game)]).astype(np.int64)
 
     actions = d["actions"][move_index].astype(np.int64)
-    if np.any((actions < 0) | (actions > size * size)):
-        raise RecordError(f"{path}: an action off the {size}x{size} board")
     # Policy entries of the kept moves, gathered in move order.
     p_lengths = (po[move_index + 1] - po[move_index]).astype(np.int64)
     policy_offsets = np.concatenate([[0], np.cumsum(p_lengths)]).astype(np.int64)
     p_index = (np.repeat(po[move_index] - policy_offsets[:-1], p_lengths) + np.arange(int(policy_offsets[-1])))
     policy_actions = d["policy_actions"][p_index].astype(np.int16)
-    if np.any((policy_actions < 0) | (policy_actions > size * size)):
-        raise RecordError(f"{path}: a policy action off the {size}x{size} board")
 
     handicap = d["handicap"][keep]
     setup_lengths = (so[keep + 1] - so[keep]).astype(np.int64)
-    first = np.where((handicap > 0) & (setup_lengths > 0), WHITE, BLACK).astype(np.int64)
+    first = first_player(handicap, setup_lengths).astype(np.int64)
     parity = np.arange(actions.shape[0]) - np.repeat(game_offsets[:-1], moves_per_game)
     first_per_move = np.repeat(first, moves_per_game)
     colors = np.where(parity % 2 == 0, first_per_move, 3 - first_per_move).astype(np.int64)
@@ -227,7 +217,7 @@ def load_chunk_games(path: str | os.PathLike, size: Optional[int] = None) -> Gam
     ownership = d["ownership"][keep, :size * size].astype(np.int8)
     games = GameArrays(
         size=size, game_offsets=game_offsets, playable=np.zeros(keep.size, np.int64),
-        locs=_locs_of_actions(actions, size), colors=colors,
+        locs=locs_of_actions(actions, size), colors=colors,
         stones=np.zeros((actions.shape[0], size * size), np.int8),
         full_search=d["full_search"][move_index].astype(np.bool_),
         policy_offsets=policy_offsets, policy_actions=policy_actions,
@@ -238,10 +228,6 @@ def load_chunk_games(path: str | os.PathLike, size: Optional[int] = None) -> Gam
         result=d["result"][keep].astype(np.float32), score=d["score"][keep].astype(np.float32),
         resigned=resigned, ownership=ownership,
         has_ownership=(resigned == 0) & np.any(ownership != 0, axis=1))
-    w = size + 2
-    setup_rows, setup_cols = games.setup_locs // w - 1, games.setup_locs % w - 1
-    if np.any((setup_rows < 0) | (setup_rows >= size) | (setup_cols < 0) | (setup_cols >= size)):
-        raise RecordError(f"{path}: a setup stone off the {size}x{size} board")
     _replay_games(new_board(size), games.game_offsets, games.locs, games.colors, games.setup_offsets,
                   games.setup_locs, games.setup_colors, games.playable, games.stones)
     return games

@@ -1,18 +1,5 @@
-"""The run directory: where a training run keeps everything, and its atomic bookkeeping.
-
-    runs/quick/
-      config.toml            the resolved configuration the run was started with
-      state.json             last completed step: {"generation", "phase", "best", "latest", ...}
-      best.json              pointer to the best network: {"model_id", "path"}
-      models/000012-b6c64.safetensors + .json     checkpoints (weights + config + lineage)
-      train_state/latest, latest.owner.json     optimizer state, and the network it belongs to
-      records/gen000012-*.npz                     self-play record chunks
-      records/gen000012-attempts.json             worker starts so far (no seed is used twice)
-      records/quarantine/                         chunks that could not be read, set aside
-      sgf/gen000012/*.sgf                         the same games for people and other tools
-      ledger.jsonl           every gating game
-      tb/                    TensorBoard scalars
-      .lock                  held (flock) by the process running the loop
+"""The training loop's side of the run directory (selfplay.rundir describes the folder): its
+state, its lock, and the clean-up after a crash.
 
 Every file is written to a temporary name in the same directory and renamed into place, so a
 crash (even kill -9) leaves either the old or the new version, never half of one; the temporary
@@ -31,6 +18,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from goengine.atomic import atomic_write_json, remove_stale_temps
+from selfplay.rundir import RunDir as RunFiles
 
 STATE_VERSION = 1
 
@@ -39,47 +27,8 @@ class RunDirBusy(RuntimeError):
     """Another process runs the loop on this run directory."""
 
 
-class RunDir:
-    def __init__(self, root: str | os.PathLike):
-        self.root = Path(root)
-
-    @property
-    def config_path(self) -> Path:
-        return self.root / "config.toml"
-
-    @property
-    def state_path(self) -> Path:
-        return self.root / "state.json"
-
-    @property
-    def best_path(self) -> Path:
-        return self.root / "best.json"
-
-    @property
-    def models(self) -> Path:
-        return self.root / "models"
-
-    @property
-    def records(self) -> Path:
-        return self.root / "records"
-
-    @property
-    def train_state(self) -> Path:
-        return self.root / "train_state" / "latest"
-
-    @property
-    def ledger(self) -> Path:
-        return self.root / "ledger.jsonl"
-
-    @property
-    def tensorboard(self) -> Path:
-        return self.root / "tb"
-
-    def sgf(self, generation: int) -> Path:
-        return self.root / "sgf" / f"gen{generation:06d}"
-
-    def model_stem(self, model_id: str) -> Path:
-        return self.models / model_id
+class RunDir(RunFiles):
+    """A run dir as the training loop keeps it."""
 
     def create(self) -> None:
         for d in (self.root, self.models, self.records, self.train_state.parent):
@@ -99,17 +48,6 @@ class RunDir:
     def write_state(self, state: dict) -> None:
         state = dict(state, version=STATE_VERSION)
         atomic_write_json(self.state_path, state)
-
-    def write_best(self, model_id: str) -> None:
-        atomic_write_json(self.best_path, {"model_id": model_id, "path": str(self.model_stem(model_id))})
-
-    def read_best(self) -> Optional[str]:
-        """The pointer's model id; None when it is missing or unreadable."""
-        try:
-            best = json.loads(self.best_path.read_text())
-        except (OSError, ValueError):
-            return None
-        return best.get("model_id") if isinstance(best, dict) else None
 
     @property
     def lock_path(self) -> Path:

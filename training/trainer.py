@@ -40,6 +40,7 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 
 # goengine.nn before torch: it chooses OpenMP's wait policy, which torch's import fixes
 from goengine.nn import NetConfig  # isort: skip
+from goengine.nn.backends import resolve_device
 from goengine.atomic import atomic_write
 import torch
 import torch.nn.functional as F
@@ -128,12 +129,6 @@ class TrainConfig:
         return lr
 
 
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
 def _decayed(name: str, p: torch.Tensor) -> bool:
     """L2 applies to conv and linear weights, not to biases or norm scales and shifts."""
     return p.ndim > 1 and not name.endswith(".bias")
@@ -150,7 +145,7 @@ class Trainer:
                  tb_writer: Optional[Any] = None):
         self.net_config = net_config
         self.config = train_config
-        self.device = resolve_device(train_config.device)
+        self.device = torch.device(resolve_device(train_config.device))
         self.model = model.to(self.device)
         self.tb_writer = tb_writer
         self.step = 0

@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
+from ..game import move_limit
 from ..search import BatchedSearch, SearchConfig, rollout_search_config
 from ..search.tree import ROOT, VISITS
 from .estimates import Estimate, MoveEstimates, root_estimate
@@ -211,7 +212,7 @@ class AnalysisEngine:
             else:
                 config = rollout_search_config(room, tree_memory_factor=2)
             pool = _Pool(BatchedSearch(config, size, self.settings.parallel, evaluator,
-                                       max_moves=4 * size * size + 64, seed=self.settings.seed))
+                                       max_moves=move_limit(size, "gtp") + 64, seed=self.settings.seed))
             self._pools[size] = pool
         return pool
 

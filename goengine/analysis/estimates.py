@@ -78,7 +78,7 @@ def network_estimates(games: Sequence[GameState], evaluator) -> list[Estimate]:
 
 def root_estimate(game: GameState, evaluator=None, playouts: int = 400, seed: int = 0) -> Estimate:
     """The searched position's estimate: the heads where there are heads, else playouts."""
-    from ..gtp.ownership import rollout_ownership
+    from ..ownership import rollout_ownership
 
     estimate = None
     if evaluator is not None and (has_head(evaluator, "score") or has_head(evaluator, "ownership")):

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..board import BLACK, WHITE
 from ..coords import MAX_SIZE, MIN_SIZE, PASS_LOC, action_of_loc, loc_of_vertex
-from ..game import GameState, IllegalMove
+from ..game import GameState, IllegalMove, move_limit
 from ..rules import rules_from_katago
 
 PERSPECTIVES = ("BLACK", "WHITE", "SIDETOMOVE")
@@ -198,7 +198,7 @@ def parse_query(query: dict, default_visits: int, default_perspective: str = "BL
         raise QueryError("expected one integer priority per analyzed turn", "priorities")
     priority = _number(query, "priority", -2 ** 62, integer=True, default=0)
 
-    game = GameState(size, komi=komi, rules=rules, max_moves=max(4 * size * size, len(moves) + 2 * size * size))
+    game = GameState(size, komi=komi, rules=rules, max_moves=max(move_limit(size, "gtp"), len(moves) + move_limit(size)))
     if stones:
         placed = {}
         for color, loc in stones:

@@ -32,13 +32,6 @@ def vertex(text: str, size: int) -> int:
         raise GtpError(f"invalid vertex: {e}") from None
 
 
-def board_vertex(text: str, size: int) -> int:
-    loc = vertex(text, size)
-    if loc == PASS_LOC:
-        raise GtpError(f"invalid vertex {text!r}: a point is needed, not a pass")
-    return loc
-
-
 def integer(text: str, what: str) -> int:
     try:
         return int(text)

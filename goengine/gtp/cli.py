@@ -22,6 +22,7 @@ import os
 import secrets
 import sys
 
+from ..coords import DEFAULT_SIZE
 from ..runtime_options import add_runtime_arguments, runtime_problem
 from .model_choice import AUTO, BUNDLED_PREFIX, ROLLOUT, parse_model, strip_suffix
 
@@ -141,17 +142,12 @@ def _initial_size(args: argparse.Namespace) -> int:
         return args.size
     choice = parse_model(model_option(args))
     if choice.named:
-        import json
+        from ..networks import checkpoint_board_sizes
 
-        stem = strip_suffix(choice.stem)
-        try:
-            with open(stem + ".json", encoding="utf-8") as f:
-                sizes = json.load(f).get("config", {}).get("board_sizes") or []
-        except (OSError, ValueError, AttributeError):
-            sizes = []  # the loader reports what is wrong with the file
-        if isinstance(sizes, list) and len(sizes) == 1 and isinstance(sizes[0], int):
+        sizes = checkpoint_board_sizes(strip_suffix(choice.stem))  # () if unreadable: the loader says why
+        if len(sizes) == 1:
             return sizes[0]
-    return 19
+    return DEFAULT_SIZE
 
 
 def configure_logging(level_name: str) -> None:

@@ -18,7 +18,7 @@ from ..search import SearchResult
 from . import args as A
 from ..analysis.estimates import Estimate, MoveEstimates, root_estimate
 from .analysis import KATA, LZ, AnalyzeRequest, RootLine, kata_line, lz_line, move_infos, parse_analyze_args
-from .commands_play import RESIGN, game_to_move, generate_move
+from .commands_play import game_to_move, generate_move, move_vertex
 from .engine import Engine, Stream
 from .protocol import GtpError
 from .thinking import Searcher
@@ -133,9 +133,9 @@ def _genmove_analyze(kind: str):
             choice = generate_move(engine, color, allowed=allowed, on_progress=progress,
                                    progress_every=request.interval)
             if choice.result is not None and request.interval is not None:
-                first = action_of_loc(choice.loc, before.size) if choice.loc != RESIGN else None
+                first = None if choice.resign else action_of_loc(choice.loc, before.size)
                 emit(reporter.line(choice.result, first))
-            emit(f"play {choice.vertex(before.size)}")
+            emit(f"play {move_vertex(choice, before.size)}")
 
         return Stream(run)
 

@@ -36,13 +36,6 @@ def set_rules(engine: Engine, rules: Rules) -> None:
     engine.clear_board()
 
 
-def _rules_by_name(text: str) -> Rules:
-    try:
-        return get_rules(text)
-    except ValueError as e:
-        raise GtpError(str(e)) from None
-
-
 def kgs_rules(engine: Engine, args: tuple) -> str:
     A.expect_count(args, 1, usage="kgs-rules japanese|chinese|aga|new_zealand")
     name = _KGS_RULES.get(args[0].lower())

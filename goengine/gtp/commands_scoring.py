@@ -8,7 +8,7 @@ from ..coords import vertex_of_loc
 from . import args as A
 from .engine import Engine
 from .protocol import GtpError
-from .status import StoneStatus, end_of_game_status, final_score as score_of
+from ..stone_status import StoneStatus, end_of_game_status, final_score as score_of
 
 
 def stone_status(engine: Engine) -> StoneStatus:

@@ -20,10 +20,8 @@ import traceback
 from dataclasses import dataclass, field, replace
 from typing import Callable, Optional, Union
 
-import numpy as np
-
 from ..board import BLACK, WHITE
-from ..game import GameState
+from ..game import GameState, move_limit
 from ..rules import Rules, get_rules
 from .model_choice import Networks, parse_model
 from .protocol import Command, GtpError, failure, parse_command, stream_header, success
@@ -131,8 +129,6 @@ class Engine:
         self.game = self._new_game()
         self.time_settings = TimeSettings()
         self.clocks = {BLACK: Clock(), WHITE: Clock()}
-        self.low_winrates = {BLACK: 0, WHITE: 0}
-        self.move_rng = np.random.default_rng([options.seed, 0x6F70])  # opening moves' draws
         # The loader reads the options of the moment (the runtime flags), the stem replacing
         # `model`: a bundled name or the bundled default resolves to a checkpoint per size.
         self.networks = Networks(parse_model(options.model),
@@ -160,17 +156,16 @@ class Engine:
         return self.rules.default_komi if self.komi_set is None else self.komi_set
 
     def max_moves(self, size: int) -> int:
-        return 4 * size * size
+        return move_limit(size, "gtp")
 
     def _new_game(self) -> GameState:
         return GameState(self.size, komi=self.komi, rules=self.rules, max_moves=self.max_moves(self.size))
 
     def clear_board(self) -> None:
         self.game = self._new_game()
-        self.low_winrates = {BLACK: 0, WHITE: 0}
         self.clocks = {c: Clock.start(self.time_settings) for c in (BLACK, WHITE)}
         if self._searcher is not None:
-            self._searcher.reset()
+            self._searcher.new_game()
 
     def update_options(self, **changes) -> None:
         """Change search settings during a session (kata-set-param, lz-setoption): the search
@@ -188,9 +183,8 @@ class Engine:
         self.size = game.size
         self.game = game
         self.game.max_moves = self.max_moves(game.size)
-        self.low_winrates = {BLACK: 0, WHITE: 0}
         if self._searcher is not None:
-            self._searcher.reset()
+            self._searcher.new_game()
 
     # --- the search --------------------------------------------------------------------------
 
@@ -267,8 +261,8 @@ class Engine:
             # The end-of-game kernels (dead stones) are needed minutes later: not before the
             # first move.
             try:
-                from .ownership import rollout_ownership
-                from .status import classify_stones
+                from ..ownership import rollout_ownership
+                from ..stone_status import classify_stones
                 game = GameState(5)
                 classify_stones(game, rollout_ownership(game, 4))
                 self._warm_up_bundled_kernels()
@@ -289,10 +283,6 @@ class Engine:
             Searcher(5, RandomEvaluator(None, feature_set), SearchSettings(visits=16, tree_edges=50_000)
                      ).search(GameState(5), visits=16)
 
-    @property
-    def startup_error(self) -> Optional[str]:
-        return self._startup_error
-
     def wait_ready(self) -> None:
         if self._warmup_thread is None:
             self._warmup_thread = threading.current_thread()
@@ -311,12 +301,23 @@ class Engine:
 
         if self._searcher is None or self._searcher.size != size or self._searcher.evaluator is not self.evaluator:
             self._searcher = None  # free the old trees first
-            settings = SearchSettings(visits=self.options.visits, seed=self.options.seed,
-                                      tree_edges=self.options.tree_edges,
-                                      rollout_lambda=self.options.rollout_lambda,
-                                      rollout_model=self.options.rollout_model)
-            self._searcher = Searcher(size, self.evaluator, settings, max_moves=self.max_moves(size))
+            o = self.options
+            settings = SearchSettings(visits=o.visits, seed=o.seed, tree_edges=o.tree_edges,
+                                      rollout_lambda=o.rollout_lambda, rollout_model=o.rollout_model)
+            self._searcher = Searcher(size, self.evaluator, settings, max_moves=self.max_moves(size),
+                                      play=self.player_config())
         return self._searcher
+
+    def player_config(self):
+        """How the engine's player decides (commands_play.py): the options' resign rule (a win
+        rate there), passing once the game is won, and the network's opinion of dead stones."""
+        from ..players import PlayerConfig, ResignRule
+
+        o = self.options
+        resign = ResignRule.from_winrate(o.resign_threshold, consecutive=o.resign_consecutive,
+                                         min_move_fraction=o.resign_min_move_fraction)
+        return PlayerConfig(resign=resign, pass_rule="won", opening_temperature=o.opening_temperature,
+                            dead_stone_playouts=o.ownership_playouts, network_ownership=True)
 
     def prepare_search(self) -> None:
         """Build the search for the current size now if the engine is ready (a new board size

@@ -1,5 +1,5 @@
-"""Searching a position for GTP: the player (rollout MCTS, or MCTS with a network) plus a
-search loop bounded by visits and by a wall-clock deadline.
+"""Searching a position for GTP: the engine's search player (rollout MCTS, or MCTS with a
+network; goengine.players) plus a search loop bounded by visits and by a wall-clock deadline.
 
 The search runs in chunks of simulations sized from the measured speed (about `CHUNK_SECONDS`
 each), so it can stop at a deadline, report progress (analysis lines) between chunks, and stop
@@ -18,11 +18,11 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from ..alphago_player import load_rollout_weights
 from ..game import GameState
-from ..alphago_player import load_rollout_weights, make_player
-from ..search import SearchConfig, SearchResult
-from ..search.tree import (ACTION, CHILD, EDGE_COUNT, EDGE_START, EXPANDED, NUM_EDGES, NUM_NODES, ROOT, STATE,
-                           VISITS, compact)
+from ..players import PlayerConfig, SearchPlayer
+from ..search import SearchConfig, SearchResult, rollout_search_config
+from ..search.tree import NUM_EDGES, NUM_NODES, ROOT, compact
 from ..search.restrict import restrict_root
 from ..search.stopping import StopRule
 
@@ -87,24 +87,25 @@ def search_config(size: int, visits: int, has_network: bool, settings: SearchSet
         # strength (benchmarks/lcb_rollouts.py, 52% of 440 games at 400 visits).
         return SearchConfig(num_simulations=room, tree_memory_factor=2, leaves_per_tree=8,
                             rollout_lambda=settings.rollout_lambda, use_lcb=True)
-    return SearchConfig(num_simulations=room, tree_memory_factor=2, leaves_per_tree=1, rollout_lambda=1.0,
-                        puct="constant", c_puct=settings.rollout_c_puct,
-                        fpu_reduction=settings.rollout_fpu_reduction,
-                        fpu_root_reduction=settings.rollout_fpu_reduction)
+    return rollout_search_config(room, tree_memory_factor=2, c_puct=settings.rollout_c_puct,
+                                 fpu_reduction=settings.rollout_fpu_reduction,
+                                 fpu_root_reduction=settings.rollout_fpu_reduction)
 
 
 class Searcher:
-    """The search for one board size. `evaluator` None: rollouts with uniform priors."""
+    """The search for one board size. `evaluator` None: rollouts with uniform priors. `play`:
+    how the player decides around the search (commands_play.py)."""
 
     def __init__(self, size: int, evaluator=None, settings: SearchSettings = SearchSettings(),
-                 max_moves: Optional[int] = None):
+                 max_moves: Optional[int] = None, play: PlayerConfig = PlayerConfig()):
         self.size = size
         self.evaluator = evaluator
         self.settings = settings
         self.default_visits = settings.default_visits(evaluator is not None)
         self.config = search_config(size, self.default_visits, evaluator is not None, settings)
-        self.player = make_player(self.config, size, evaluator, load_rollout_weights(settings.rollout_model),
-                                  seed=settings.seed, allow_resign=False, max_moves=max_moves)
+        # The config planned here is the one that runs: the player takes it as given.
+        self.player = SearchPlayer(self.config, size, evaluator, play=play, seed=settings.seed, max_moves=max_moves,
+                                   rollout_weights=load_rollout_weights(settings.rollout_model))
         self.max_moves = self.player.search.max_moves
         nodes = self.player.search.trees.node_i.shape[2]
         self._compact_scratch = (np.zeros(nodes, np.int64), np.zeros(nodes, np.int64))
@@ -116,7 +117,13 @@ class Searcher:
     # --- tree bookkeeping ----------------------------------------------------------------------
 
     def reset(self) -> None:
-        self.player.new_game()
+        """Discard the tree (the resign streak belongs to the game, and stays)."""
+        self.player.reset_tree()
+        self._signature = None
+
+    def new_game(self) -> None:
+        """Discard the tree and the resign streak."""
+        self.player.start_game()
         self._signature = None
 
     def can_search(self, game: GameState) -> bool:
@@ -141,10 +148,10 @@ class Searcher:
         # to play changed by genmove) and restricted roots are invisible to that comparison.
         signature = (game.history_len - game.move_number, game.to_play)
         if self._signature is None or signature[0] != self._signature[0] or game.consecutive_passes >= 2:
-            self.player.new_game()
+            self.player.reset_tree()
         self._signature = None if restricted else signature
         if restricted:
-            self.player.new_game()
+            self.player.reset_tree()
         if game.consecutive_passes >= 2:
             # Both players passed but the controller wants another move (cleanup): search as
             # if the game went on, or every line would end at once.
@@ -172,7 +179,7 @@ class Searcher:
         reused: Optional[int] = None
         if allowed is not None:
             result = player.analyse(root_game, 1)
-            reused = player.reused_visits
+            reused = player.reused_visits[0]
             restrict_root(player.search, 0, allowed)
         chunk_seconds = CHUNK_SECONDS if progress_every is None else min(CHUNK_SECONDS, progress_every / 2)
         next_report = start + progress_every if progress_every is not None else None
@@ -226,7 +233,7 @@ class Searcher:
             began = time.perf_counter()
             result = player.analyse(root_game, chunk)
             if reused is None:
-                reused = player.reused_visits
+                reused = player.reused_visits[0]
             elapsed = time.perf_counter() - began
             if elapsed > 0:
                 measured = chunk / elapsed
@@ -267,20 +274,7 @@ class Searcher:
         """The principal variation through a root action after the last search: `action`,
         then the most visited child at each node while it has at least `min_visits` visits
         (a single visit is one rollout: noise, and with uniform priors the first legal move)."""
-        t = self.player.search.trees
-        node_i, edge_i = t.node_i[0], t.edge_i[0]
-        pv = [action]
-        node = self._child(node_i, edge_i, int(t.counts[0, ROOT]), action)
-        while node >= 0 and len(pv) < max_len and node_i[STATE, node] == EXPANDED:
-            start, count = int(node_i[EDGE_START, node]), int(node_i[EDGE_COUNT, node])
-            children = edge_i[CHILD, start:start + count]
-            visits = np.where(children >= 0, node_i[VISITS, np.maximum(children, 0)], 0)
-            if count == 0 or visits.max() < min_visits:
-                break
-            best = int(np.argmax(visits))
-            pv.append(int(edge_i[ACTION, start + best]))
-            node = int(children[best])
-        return pv
+        return self.player.search.child_pv(0, action, max_len, min_visits)
 
     def pv_visits(self, pv: list[int]) -> list[int]:
         """Visits of each node along `pv` (root actions first) after the last search."""
@@ -288,11 +282,3 @@ class Searcher:
 
         t = self.player.search.trees
         return pv_visits_in_tree(t.node_i[0], t.edge_i[0], int(t.counts[0, ROOT]), pv)
-
-    @staticmethod
-    def _child(node_i: np.ndarray, edge_i: np.ndarray, node: int, action: int) -> int:
-        if node_i[STATE, node] != EXPANDED:
-            return -1
-        start, count = int(node_i[EDGE_START, node]), int(node_i[EDGE_COUNT, node])
-        hits = np.flatnonzero(edge_i[ACTION, start:start + count] == action)
-        return int(edge_i[CHILD, start + hits[0]]) if len(hits) else -1

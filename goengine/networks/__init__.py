@@ -46,6 +46,19 @@ class BundledNetwork:
         return self.stem.with_name(self.stem.name + ".md")
 
 
+def checkpoint_board_sizes(path: str | os.PathLike) -> tuple[int, ...]:
+    """The board sizes a checkpoint's JSON says its network was trained on, read without torch;
+    () when the JSON is missing, unreadable or silent about them."""
+    stem = Path(path)
+    if stem.suffix in (".json", ".safetensors"):
+        stem = stem.with_suffix("")
+    try:
+        sizes = json.loads(stem.with_name(stem.name + ".json").read_text(encoding="utf-8"))["config"]["board_sizes"]
+        return tuple(int(s) for s in sizes)
+    except (OSError, ValueError, KeyError, TypeError):
+        return ()
+
+
 def bundled_networks(folder: Optional[Path] = None) -> dict[str, BundledNetwork]:
     """Every bundled network by name (checkpoints whose JSON reads; others are skipped) in
     `folder` (default: `networks_dir()`)."""

@@ -9,7 +9,7 @@ from .blocks import (ConvBlock, GlobalPoolingBias, GlobalPoolingResidualBlock, R
 from .checkpoint import (FORMAT_VERSION, CheckpointError, checkpoint_paths, load_checkpoint,
                          make_model_id, read_checkpoint_meta, save_checkpoint)
 from .config import KINDS, NetConfig
-from .backends import BACKENDS, BackendError, load_evaluator, resolve_backend
+from .backends import BACKENDS, BackendError, load_evaluator, resolve_backend, resolve_device
 from .evaluator import TorchEvaluator
 from .network_evaluator import SYMMETRY_MODES, EvalOutput, NetworkEvaluator
 from .heads import OwnershipHead, PolicyHead, ScoreHead, ValueHead
@@ -21,7 +21,7 @@ __all__ = [
     "FORMAT_VERSION", "CheckpointError", "checkpoint_paths", "load_checkpoint", "make_model_id",
     "read_checkpoint_meta", "save_checkpoint",
     "KINDS", "NetConfig",
-    "BACKENDS", "BackendError", "load_evaluator", "resolve_backend",
+    "BACKENDS", "BackendError", "load_evaluator", "resolve_backend", "resolve_device",
     "SYMMETRY_MODES", "EvalOutput", "NetworkEvaluator", "TorchEvaluator", "physical_cores",
     "OwnershipHead", "PolicyHead", "ScoreHead", "ValueHead",
     "NETWORK_CLASSES", "NetOutput", "PolicyNet", "PolicyValueNet", "ValueNet", "build_network",

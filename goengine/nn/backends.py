@@ -37,6 +37,7 @@ def installed(backend: str) -> bool:
 
 
 def resolve_device(device: str = "auto") -> str:
+    """The torch device a setting names: "auto" is CUDA when there is one, else the CPU."""
     if device != "auto":
         return device
     import torch

@@ -13,10 +13,10 @@ from typing import Optional, Sequence
 import numba as nb
 import numpy as np
 
-from ..board import NUM_FIELDS, board_size
+from ..board import NUM_FIELDS
 from ..evaluator import Evaluator
 from ..features import get_feature_set
-from ..game import HISTORY, GameState
+from ..game import HISTORY, GameState, move_limit
 from . import kernels as K
 from . import leaves as L
 from . import root_stats
@@ -46,42 +46,28 @@ class SearchResult:
 
 
 @nb.njit(cache=True)
-def _search_with_random_rollouts(node_i, node_f, edge_i, edge_p, counts, root_board, root_hist, root_moves,
-                                 keys, root_info, komi, path_hist, leaf_moves, owner, stack, sims_target,
-                                 sims_started, sims_done, plan, slot_info, slot_path, slot_legal, slot_board,
-                                 slot_hist, slot_moves, params, rngs, slot_rollout, logits, values, root_noise,
-                                 noise_weight):
+def _search_with_random_rollouts(tree, roots, scratch, budget, slots, params, rngs, leaf, noise):
     """The whole search inside numba, for leaf evaluation by random rollouts alone (uniform
-    priors)."""
+    priors). The argument tuples are kernels.py's."""
+    komi, owner, stack, slot_info, slot_board, slot_rollout = roots[5], scratch[2], scratch[3], slots[0], slots[3], leaf[0]
     while True:
-        n = K.select_leaves(node_i, node_f, edge_i, edge_p, counts, root_board, root_hist, root_moves, keys,
-                            root_info, komi, path_hist, leaf_moves, owner, stack, sims_target, sims_started,
-                            sims_done, plan, slot_info, slot_path, slot_legal, slot_board, slot_hist, slot_moves,
-                            params)
+        n = K.select_leaves(tree, roots, scratch, budget, slots, params)
         if n == 0:
             return
         L.random_rollouts(slot_board, slot_info, n, komi, rngs, owner, stack, params, slot_rollout)
-        K.expand_and_backup(node_i, node_f, edge_i, edge_p, counts, slot_info, slot_path, slot_legal,
-                            slot_rollout, logits, values, n, sims_done, root_noise, noise_weight, params)
+        K.expand_and_backup(tree, slots, budget, leaf, noise, n, params)
 
 
 @nb.njit(cache=True)
-def _search_with_policy_rollouts(node_i, node_f, edge_i, edge_p, counts, root_board, root_hist, root_moves,
-                                 keys, root_info, komi, path_hist, leaf_moves, owner, stack, sims_target,
-                                 sims_started, sims_done, plan, slot_info, slot_path, slot_legal, slot_board,
-                                 slot_hist, slot_moves, params, rngs, rollout_weights, slot_rollout, logits, values,
-                                 root_noise, noise_weight):
+def _search_with_policy_rollouts(tree, roots, scratch, budget, slots, params, rngs, rollout_weights, leaf, noise):
     """The same with the rollout policy's moves (`rollout_weights`)."""
+    komi, owner, stack, slot_info, slot_board, slot_rollout = roots[5], scratch[2], scratch[3], slots[0], slots[3], leaf[0]
     while True:
-        n = K.select_leaves(node_i, node_f, edge_i, edge_p, counts, root_board, root_hist, root_moves, keys,
-                            root_info, komi, path_hist, leaf_moves, owner, stack, sims_target, sims_started,
-                            sims_done, plan, slot_info, slot_path, slot_legal, slot_board, slot_hist, slot_moves,
-                            params)
+        n = K.select_leaves(tree, roots, scratch, budget, slots, params)
         if n == 0:
             return
         L.policy_rollouts(slot_board, slot_info, n, komi, rngs, owner, stack, params, rollout_weights, slot_rollout)
-        K.expand_and_backup(node_i, node_f, edge_i, edge_p, counts, slot_info, slot_path, slot_legal,
-                            slot_rollout, logits, values, n, sims_done, root_noise, noise_weight, params)
+        K.expand_and_backup(tree, slots, budget, leaf, noise, n, params)
 
 
 class BatchedSearch:
@@ -99,7 +85,7 @@ class BatchedSearch:
         self.num_trees = num_trees
         self.evaluator = evaluator
         self.num_actions = size * size + 1
-        self.max_moves = max_moves if max_moves is not None else 2 * size * size
+        self.max_moves = max_moves if max_moves is not None else move_limit(size)
         if evaluator is not None:
             fs = get_feature_set(evaluator.feature_set)
             self.feature_code, planes = fs.code, fs.num_planes
@@ -286,28 +272,31 @@ class BatchedSearch:
                                   self.config.dirichlet_weight):
             self.noise_weight[g] = self.config.dirichlet_weight
 
-    def _arrays(self):
+    def _groups(self) -> tuple:
+        """The argument tuples of kernels.py: tree, roots, scratch, budget, slots."""
         t = self.trees
-        return (t.node_i, t.node_f, t.edge_i, t.edge_p, t.counts, self.root_board, self.root_hist,
-                self.root_moves, self.keys, self.root_info, self.komi, self.path_hist, self.leaf_moves, self.owner,
-                self.stack, self.sims_target, self.sims_started, self.sims_done, self.plan, self.slot_info,
-                self.slot_path, self.slot_legal, self.slot_board, self.slot_hist, self.slot_moves, self.params)
+        return ((t.node_i, t.node_f, t.edge_i, t.edge_p, t.counts),
+                (self.root_board, self.root_hist, self.root_moves, self.keys, self.root_info, self.komi),
+                (self.path_hist, self.leaf_moves, self.owner, self.stack),
+                (self.sims_target, self.sims_started, self.sims_done, self.plan),
+                (self.slot_info, self.slot_path, self.slot_legal, self.slot_board, self.slot_hist, self.slot_moves))
 
     def _run(self) -> None:
         """Step until every tree has its simulations (or is out of room)."""
-        t = self.trees
+        tree, roots, scratch, budget, slots = groups = self._groups()
+        noise = (self.root_noise, self.noise_weight)
         policy_rollouts = self.rollout_weights.shape[0] > 0
         if self.evaluator is None:
-            tail = (self.slot_rollout, self.zero_logits, self.zero_values, self.root_noise, self.noise_weight)
+            leaf = (self.slot_rollout, self.zero_logits, self.zero_values)
             if policy_rollouts:
-                _search_with_policy_rollouts(*self._arrays(), self.rngs, self.rollout_weights, *tail)
+                _search_with_policy_rollouts(*groups, self.params, self.rngs, self.rollout_weights, leaf, noise)
             else:
-                _search_with_random_rollouts(*self._arrays(), self.rngs, *tail)
+                _search_with_random_rollouts(*groups, self.params, self.rngs, leaf, noise)
             return
         encode_leaves = L.LEAF_ENCODERS[self.feature_code]
         rollouts = self.config.rollout_lambda > 0
         while True:
-            n = K.select_leaves(*self._arrays())
+            n = K.select_leaves(tree, roots, scratch, budget, slots, self.params)
             if n == 0:
                 return
             encode_leaves(self.slot_board, self.slot_hist, self.slot_moves, self.slot_info, n, self.slot_features)
@@ -318,11 +307,9 @@ class BatchedSearch:
                 L.random_rollouts(self.slot_board, self.slot_info, n, self.komi, self.rngs, self.owner, self.stack,
                                   self.params, self.slot_rollout)
             logits, values = self.evaluator.evaluate(self.slot_features[:n])
-            K.expand_and_backup(t.node_i, t.node_f, t.edge_i, t.edge_p, t.counts, self.slot_info,
-                                self.slot_path, self.slot_legal, self.slot_rollout,
-                                np.ascontiguousarray(logits, dtype=np.float32),
-                                np.ascontiguousarray(values, dtype=np.float32), n, self.sims_done,
-                                self.root_noise, self.noise_weight, self.params)
+            leaf = (self.slot_rollout, np.ascontiguousarray(logits, dtype=np.float32),
+                    np.ascontiguousarray(values, dtype=np.float32))
+            K.expand_and_backup(tree, slots, budget, leaf, noise, n, self.params)
 
     def _gumbel_search(self, trees: list[int]) -> None:
         # The root must be expanded before its actions can be planned.
@@ -366,12 +353,8 @@ class BatchedSearch:
                             num_simulations=int(t.node_i[g, VISITS, t.counts[g, ROOT]]), policy_target=target,
                             gumbel_action=chosen)
 
-    def child_pv(self, g: int, action: int, max_len: int = 32) -> list[int]:
+    def child_pv(self, g: int, action: int, max_len: int = 32, min_visits: int = 1) -> list[int]:
         t = self.trees
         out = np.zeros(max_len, np.int64)
-        n = root_stats.child_pv(t.node_i, t.edge_i, t.counts, g, action, out)
+        n = root_stats.child_pv(t.node_i, t.edge_i, t.counts, g, action, out, min_visits)
         return [int(a) for a in out[:n]]
-
-    @property
-    def root_size(self) -> int:
-        return board_size(self.root_board[0])

@@ -50,9 +50,3 @@ def lcb_action(result: SearchResult, min_visit_fraction: float = 0.1, z: float =
     stderr = np.sqrt(np.nan_to_num(result.q_var) / np.maximum(visits, 1.0))
     lcb = np.where(eligible, np.nan_to_num(result.q, nan=-2.0) - z * stderr, -np.inf)
     return int(np.argmax(lcb))
-
-
-def lcb_values(result: SearchResult, z: float = 1.96) -> np.ndarray:
-    """Lower confidence bound of each action's value (NaN where unvisited)."""
-    visits = np.maximum(result.visit_counts.astype(np.float64), 1.0)
-    return result.q - z * np.sqrt(np.nan_to_num(result.q_var) / visits)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Optional
 
 
@@ -33,8 +33,6 @@ class SearchConfig:
     temperature_moves: int = 0  # moves of the game played at `temperature`; greedy after
     use_lcb: bool = False
     lcb_min_visit_fraction: float = 0.1
-    # Resignation: the root value (side to move) below -resign_threshold... see players.
-    resign_threshold: float = -0.95
     # Gumbel root search (Danihelka et al. 2022): sequential halving over gumbel_m actions.
     gumbel: bool = False
     gumbel_m: int = 16
@@ -62,15 +60,6 @@ class SearchConfig:
 
     def alpha_for(self, size: int) -> float:
         return self.dirichlet_alpha if self.dirichlet_alpha is not None else 0.03 * 361 / (size * size)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "SearchConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown search settings: {', '.join(sorted(unknown))}")
-        return cls(**data)
-
 
 def rollout_search_config(num_simulations: int = 10000, **changes) -> SearchConfig:
     """Settings for the classical search (random rollouts, uniform priors): UCT-like, every

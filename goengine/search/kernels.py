@@ -34,6 +34,19 @@ Batch slots (index s < G * leaves_per_tree):
 Features and rollouts of the leaves are computed afterwards by the kernels of leaves.py, one
 kernel per feature set and per kind of rollout (uniformly random, or the rollout policy of
 `goengine.rollout` with `rollout_weights`, float64 [NUM_FEATURES]).
+
+The kernels take these arrays in a few tuples, in this order (BatchedSearch builds them):
+
+| tuple   | arrays                                                                  |
+|---------|-------------------------------------------------------------------------|
+| tree    | node_i, node_f, edge_i, edge_p, counts (tree.py)                         |
+| roots   | root_board, root_hist, root_moves, keys, root_info, komi                 |
+| scratch | path_hist [G, H, L] and leaf_moves [G, H] (the path's own history),      |
+|         | owner [G, L] int8 and stack [G, L] int32 (area scoring)                  |
+| budget  | sims_target, sims_started, sims_done [G], root_action_plan [G, 2 + K]    |
+| slots   | slot_info, slot_path, slot_legal, slot_board, slot_hist, slot_moves      |
+| leaf    | slot_rollout, logits [S, A] float32, values [S] float32 (the evaluation) |
+| noise   | root_noise [G, A] float64, noise_weight [G] float64                      |
 """
 
 from __future__ import annotations
@@ -206,15 +219,16 @@ def _revert_virtual_loss(node_i, g, path, path_len, vloss):
 
 
 @nb.njit(cache=True)
-def select_leaves(node_i, node_f, edge_i, edge_p, counts,
-                  root_board, root_hist, root_moves, keys, root_info, komi,
-                  path_hist, leaf_moves, owner, stack,
-                  sims_target, sims_started, sims_done, root_action_plan,
-                  slot_info, slot_path, slot_legal, slot_board, slot_hist, slot_moves, params):
+def select_leaves(tree, roots, scratch, budget, slots, params):
     """Select up to `leaves_per_tree` leaves in every tree that still owes simulations.
     Terminal leaves are backed up at once; the others fill batch slots (their features and
     rollouts are leaves.py's work). Returns the number of slots filled. `root_action_plan[g]`
     >= 0 forces the root's next action (Gumbel search)."""
+    node_i, node_f, edge_i, edge_p, counts = tree
+    root_board, root_hist, root_moves, keys, root_info, komi = roots
+    path_hist, leaf_moves, owner, stack = scratch
+    sims_target, sims_started, sims_done, root_action_plan = budget
+    slot_info, slot_path, slot_legal, slot_board, slot_hist, slot_moves = slots
     num_trees = node_i.shape[0]
     leaves = int(params[P_LEAVES])
     vloss = int(params[P_VLOSS])
@@ -358,12 +372,15 @@ def _advance_plan(plan, g):
 
 
 @nb.njit(cache=True)
-def expand_and_backup(node_i, node_f, edge_i, edge_p, counts, slot_info, slot_path, slot_legal,
-                      slot_rollout, logits, values, n_slots, sims_done, root_noise, noise_weight,
-                      params):
+def expand_and_backup(tree, slots, budget, leaf, noise, n_slots, params):
     """Expand every slot's leaf with the softmax of its logits over the legal moves, mix the
     network value with the rollout outcome, and back the value up the path. Root noise (when
     `noise_weight` > 0 and the leaf is the root) is mixed into the new priors."""
+    node_i, node_f, edge_i, edge_p, counts = tree
+    slot_info, slot_path, slot_legal = slots[0], slots[1], slots[2]
+    sims_done = budget[2]
+    slot_rollout, logits, values = leaf
+    root_noise, noise_weight = noise
     vloss = int(params[P_VLOSS])
     lam = params[P_LAMBDA]
     temp = params[P_SOFTMAX_T]

@@ -39,11 +39,12 @@ def root_statistics(node_i, node_f, edge_i, edge_p, counts, g, visits, q, prior,
 
 
 @nb.njit(cache=True)
-def _most_visited_edge(node_i, edge_i, g, node):
-    """The edge of an expanded node whose child has the most visits; -1 when none is visited."""
+def _most_visited_edge(node_i, edge_i, g, node, min_visits):
+    """The edge of an expanded node whose child has the most visits; -1 when none has
+    `min_visits`."""
     start = node_i[g, EDGE_START, node]
     best = -1
-    best_n = 0
+    best_n = min_visits - 1
     for e in range(start, start + node_i[g, EDGE_COUNT, node]):
         child = edge_i[g, CHILD, e]
         if child >= 0 and node_i[g, VISITS, child] > best_n:
@@ -53,10 +54,11 @@ def _most_visited_edge(node_i, edge_i, g, node):
 
 
 @nb.njit(cache=True)
-def _follow_most_visited(node_i, edge_i, g, node, out, length):
-    """Append to out[length:] the actions of the most-visited path below `node`."""
+def _follow_most_visited(node_i, edge_i, g, node, out, length, min_visits):
+    """Append to out[length:] the actions of the most-visited path below `node`, while the next
+    node has `min_visits`."""
     while node >= 0 and length < out.shape[0] and node_i[g, STATE, node] == EXPANDED:
-        best = _most_visited_edge(node_i, edge_i, g, node)
+        best = _most_visited_edge(node_i, edge_i, g, node, min_visits)
         if best < 0:
             break
         out[length] = edge_i[g, ACTION, best]
@@ -68,12 +70,13 @@ def _follow_most_visited(node_i, edge_i, g, node, out, length):
 @nb.njit(cache=True)
 def principal_variation(node_i, edge_i, counts, g, out):
     """Actions along the most-visited path from the root; returns its length."""
-    return _follow_most_visited(node_i, edge_i, g, counts[g, ROOT], out, 0)
+    return _follow_most_visited(node_i, edge_i, g, counts[g, ROOT], out, 0, 1)
 
 
 @nb.njit(cache=True)
-def child_pv(node_i, edge_i, counts, g, action, out):
-    """The principal variation starting with `action` at the root (for analysis lines)."""
+def child_pv(node_i, edge_i, counts, g, action, out, min_visits):
+    """The principal variation starting with `action` at the root (for analysis lines), through
+    nodes with at least `min_visits` visits."""
     root = counts[g, ROOT]
     out[0] = action
     if node_i[g, STATE, root] != EXPANDED:
@@ -83,4 +86,4 @@ def child_pv(node_i, edge_i, counts, g, action, out):
     for e in range(start, start + node_i[g, EDGE_COUNT, root]):
         if edge_i[g, ACTION, e] == action:
             node = edge_i[g, CHILD, e]
-    return _follow_most_visited(node_i, edge_i, g, node, out, 1)
+    return _follow_most_visited(node_i, edge_i, g, node, out, 1, min_visits)

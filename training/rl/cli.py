@@ -12,12 +12,15 @@ import json
 import os
 import sys
 
+from goengine.coords import DEFAULT_SIZE
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sl-model", required=True, help="the SL policy checkpoint (stem, .json or .safetensors)")
     parser.add_argument("--run-dir", required=True, help="run directory (created, or resumed when it exists)")
-    parser.add_argument("--size", type=int, default=19, help="board size (default 19; 9 for a quick run)")
+    parser.add_argument("--size", type=int, default=DEFAULT_SIZE, help=f"board size (default {DEFAULT_SIZE})")
     parser.add_argument("--komi", type=float, default=7.5, help="komi (default 7.5)")
+    parser.add_argument("--rules", default="chinese", help="rule set preset (default chinese)")
     parser.add_argument("--games-per-iter", type=int, default=32, help="games per iteration (default 32)")
     parser.add_argument("--iterations", type=int, default=100, help="iterations in all, counting resumed ones (default 100)")
     parser.add_argument("--pool-every", type=int, default=10, help="add the learner to the pool every K iterations (default 10)")
@@ -42,10 +45,12 @@ def run(args: argparse.Namespace) -> int:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     from goengine.nn.checkpoint import read_checkpoint_meta
+    from goengine.rules import get_rules
 
     try:
         read_checkpoint_meta(args.sl_model)  # a wrong path fails here, before the run dir is made
-        config = RLConfig(size=args.size, komi=args.komi, games_per_iter=args.games_per_iter,
+        get_rules(args.rules)
+        config = RLConfig(size=args.size, komi=args.komi, rules=args.rules, games_per_iter=args.games_per_iter,
                           iterations=args.iterations, pool_every=args.pool_every, learning_rate=args.lr,
                           baseline=args.baseline, max_moves=args.max_moves, seed=args.seed)
         run_ = RLRun(args.run_dir, args.sl_model, config, device=args.device,

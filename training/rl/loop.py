@@ -41,6 +41,7 @@ from .reinforce import baseline_of, play_episodes, reinforce_step, win_rate
 class RLConfig:
     size: int = 19
     komi: float = 7.5
+    rules: str = "chinese"  # a goengine.rules preset (runs from before it was recorded played chinese)
     games_per_iter: int = 32
     iterations: int = 100
     pool_every: int = 10
@@ -114,7 +115,7 @@ class RLRun:
         stem = self.pool[int(rng.integers(len(self.pool)))]
         started = time.monotonic()
         episodes = play_episodes(self.learner, self.opponent(stem), c.games_per_iter, c.size, rng, komi=c.komi,
-                                 max_moves=c.max_moves, temperature=c.temperature)
+                                 max_moves=c.max_moves, temperature=c.temperature, rules=c.rules)
         played = time.monotonic() - started
         baseline = baseline_of(episodes, c.baseline)
         loss = reinforce_step(self.learner, self.optimiser, episodes, baseline, c.batch_size)
@@ -145,4 +146,4 @@ class RLRun:
         """The learner's results against another policy, both sampling."""
         other = TorchPolicy.from_checkpoint(checkpoint, device=self.device, name="reference")
         return win_rate(self.learner, other, games, self.config.size, seed=seed, komi=self.config.komi,
-                        max_moves=self.config.max_moves, temperature=self.config.temperature)
+                        max_moves=self.config.max_moves, temperature=self.config.temperature, rules=self.config.rules)

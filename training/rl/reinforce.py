@@ -57,10 +57,10 @@ class Episodes:
 
 def play_episodes(learner: TorchPolicy, opponent: TorchPolicy, num_games: int, size: int,
                   rng: np.random.Generator, komi: float = 7.5, max_moves: Optional[int] = None,
-                  temperature: float = 1.0, record: bool = True) -> Episodes:
+                  temperature: float = 1.0, record: bool = True, rules: str = "chinese") -> Episodes:
     """`num_games` games in lockstep, the learner Black in the first half and White in the rest,
     each side sampling from its policy (one network call per side per move across games)."""
-    games = LockstepGames(size, num_games, komi=komi, max_moves=max_moves)
+    games = LockstepGames(size, num_games, komi=komi, max_moves=max_moves, rules=rules)
     colour = np.where(np.arange(num_games) < (num_games + 1) // 2, BLACK, WHITE).astype(np.int64)
     feats, masks, actions, owners = [], [], [], []
     while True:
@@ -127,11 +127,11 @@ def reinforce_step(policy: TorchPolicy, optimiser: torch.optim.Optimizer, episod
 
 
 def win_rate(a: TorchPolicy, b: TorchPolicy, num_games: int, size: int, seed: int = 0, komi: float = 7.5,
-             max_moves: Optional[int] = None, temperature: float = 1.0) -> dict:
+             max_moves: Optional[int] = None, temperature: float = 1.0, rules: str = "chinese") -> dict:
     """A's results against B, half the games with each colour, both sampling their moves."""
     rng = np.random.default_rng(seed)
     episodes = play_episodes(a, b, num_games, size, rng, komi=komi, max_moves=max_moves,
-                             temperature=temperature, record=False)
+                             temperature=temperature, record=False, rules=rules)
     return {"games": episodes.num_games, "wins": episodes.wins(),
             "draws": int((episodes.outcome == 0).sum()), "win_rate": episodes.win_rate(),
             "mean_moves": float(episodes.moves.mean()) if episodes.num_games else 0.0}

@@ -14,6 +14,8 @@ import os
 import sys
 import time
 
+from goengine.coords import DEFAULT_SIZE
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shards", nargs="+", default=[],
@@ -22,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--heldout-shards", nargs="*", default=[], help="shards for the accuracy report only")
     parser.add_argument("--heldout", nargs="*", default=[], help="or SGF sources for the accuracy report only")
     parser.add_argument("--out", required=True, help="checkpoint stem to write (e.g. models/rollout)")
-    parser.add_argument("--size", type=int, default=19, help="board size of the games used (default 19)")
+    parser.add_argument("--size", type=int, default=DEFAULT_SIZE, help=f"board size (default {DEFAULT_SIZE})")
     parser.add_argument("--games", type=int, default=None, help="training games to read (default all)")
     parser.add_argument("--per-game", type=int, default=16, help="positions drawn per training game (default 16)")
     parser.add_argument("--heldout-games", type=int, default=1000, help="held-out games to read (default 1000)")

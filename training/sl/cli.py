@@ -23,6 +23,9 @@ import os
 import sys
 import time
 
+from goengine.cli_aliases import add_alias
+from goengine.coords import DEFAULT_SIZE
+
 from .build import ShardSpec, counts_summary, ensure_shards, manifest_shard_paths
 from .filters import GameFilter
 
@@ -33,7 +36,8 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
                        help="both players at least this rank, e.g. 6d, 1k, 1p; 'any' keeps every game (default 6d)")
     group.add_argument("--min-moves", type=int, default=50, help="games with fewer moves are skipped (default 50)")
     group.add_argument("--allow-handicap", action="store_true", help="keep handicap games too (default: even games only)")
-    group.add_argument("--board-size", type=int, default=19, help="the board size kept (default 19)")
+    group.add_argument("--size", type=int, default=DEFAULT_SIZE, help=f"the board size kept (default {DEFAULT_SIZE})")
+    add_alias(group, "--board-size", "size", type=int)
     group.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1),
                        help="processes reading SGF (default: up to 4)")
 
@@ -41,7 +45,7 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
 def game_filter(args: argparse.Namespace) -> GameFilter:
     min_rank = None if args.min_rank.strip().lower() in ("", "any", "none") else args.min_rank
     return GameFilter(min_rank=min_rank, min_moves=args.min_moves, allow_handicap=args.allow_handicap,
-                      board_size=args.board_size)
+                      board_size=args.size)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -68,7 +72,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="auto (default): bf16 autocast on CUDA and on CPUs with native bf16; fp32; bf16")
     parser.add_argument("--hours", type=float, help="run-time budget in hours (resumptions add up)")
     parser.add_argument("--steps", type=int, help="optimizer-step budget")
-    parser.add_argument("--batch", type=int, default=64, help="batch size (default 64)")
+    parser.add_argument("--batch-size", type=int, default=64, help="batch size (default 64)")
+    add_alias(parser, "--batch", "batch_size", type=int)
     parser.add_argument("--optimizer", default="sgd", choices=("sgd", "adamw"),
                         help="sgd (momentum, as AlphaGo) or adamw (default sgd)")
     parser.add_argument("--lr", type=float, help="peak learning rate (default: 0.05 for sgd, 0.002 for adamw)")
@@ -116,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     from .trainer import SLConfig, SLRun
 
     defaults = {"sgd": (0.05, 1e-4), "adamw": (0.002, 0.01)}[args.optimizer]
-    config = SLConfig(feature_set=args.features, tag=args.tag, board_size=args.board_size, batch_size=args.batch,
+    config = SLConfig(feature_set=args.features, tag=args.tag, board_size=args.size, batch_size=args.batch_size,
                       optimizer=args.optimizer, learning_rate=args.lr or defaults[0],
                       weight_decay=defaults[1] if args.weight_decay is None else args.weight_decay,
                       hours=args.hours, steps=args.steps, checkpoint_minutes=args.checkpoint_minutes,

@@ -15,6 +15,8 @@ import os
 import sys
 from pathlib import Path
 
+from goengine.cli_aliases import add_alias
+
 from .build import MANIFEST, counts_summary, manifest_complete, manifest_shard_paths, read_games, read_manifest
 from .cli import add_filter_arguments, game_filter
 
@@ -26,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-games", type=int, default=0, help="games spread evenly over the set (default: all)")
     parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: physical cores)")
-    parser.add_argument("--batch", type=int, default=256, help="positions per network call (default 256)")
+    parser.add_argument("--batch-size", type=int, default=256, help="positions per network call (default 256)")
+    add_alias(parser, "--batch", "batch_size", type=int)
     add_filter_arguments(parser)
 
 
@@ -35,12 +38,11 @@ def _log(message: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from goengine.nn import load_checkpoint, physical_cores  # isort: skip
+    from goengine.nn import load_checkpoint, physical_cores, resolve_device  # isort: skip
     import torch
 
     from .evaluate import evaluate_policy, spread_games
     from .shards import load_shards
-    from .trainer import resolve_device
 
     data_counts = None
     if len(args.data) == 1 and (Path(args.data[0]) / MANIFEST).is_file():
@@ -54,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         shard, data_counts = read_games(args.data, game_filter(args), workers=args.workers, log=_log)
         _log(f"games: {counts_summary({'counts': data_counts})}")
-    device = resolve_device(args.device)
+    device = torch.device(resolve_device(args.device))
     if device.type == "cpu":
         torch.set_num_threads(args.threads or physical_cores())
     model, config, meta = load_checkpoint(args.model, device=device)
@@ -62,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         _log(f"eval-policy: the network was trained on {config.board_size}x{config.board_size}, "
              f"the games are {shard.board_size}x{shard.board_size}")
     games = spread_games(shard, args.max_games or None)
-    report = evaluate_policy(model, config, games, device=device, batch_size=args.batch)
+    report = evaluate_policy(model, config, games, device=device, batch_size=args.batch_size)
     report.update(model=os.fspath(args.model), model_id=meta.get("model_id"), step=meta.get("step"),
                   feature_set=config.feature_set, network=meta.get("network_class"),
                   data=[os.fspath(d) for d in args.data],

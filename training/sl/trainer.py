@@ -49,6 +49,7 @@ from typing import Any, Callable, Optional
 
 # goengine.nn before torch: it chooses OpenMP's wait policy, which torch's import fixes
 from goengine.nn import NetConfig, build_network, physical_cores, save_checkpoint  # isort: skip
+from goengine.nn.backends import resolve_device  # isort: skip
 from goengine.nn.runtime import native_bf16  # isort: skip
 import torch
 import torch.nn.functional as F
@@ -161,12 +162,6 @@ class SLConfig:
 _FIXED = ("feature_set", "tag", "board_size", "head_channels", "optimizer", "kind", "global_pooling")
 
 
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
 def _decayed(name: str, p: torch.Tensor) -> bool:
     return p.ndim > 1 and not name.endswith(".bias")
 
@@ -217,7 +212,7 @@ class SLRun:
         self.log = log
         self.progress_bar = progress_bar
         self.heldout = heldout
-        self.device = resolve_device(config.device)
+        self.device = torch.device(resolve_device(config.device))
         self.autocast = config.autocast(self.device)
         if self.device.type == "cpu":
             torch.set_num_threads(config.threads or physical_cores())

@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from goengine.coords import DEFAULT_SIZE
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rl-model", required=True, help="the RL policy checkpoint (plays from move U+1 to the end)")
@@ -23,8 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the SL policy checkpoint (plays moves 1..U-1; default: the RL policy)")
     parser.add_argument("--run-dir", required=True, help="run directory (created, or resumed)")
     parser.add_argument("--games", type=int, default=1000, help="self-play games, one position each (default 1000)")
-    parser.add_argument("--size", type=int, default=19, help="board size (default 19)")
+    parser.add_argument("--size", type=int, default=DEFAULT_SIZE, help=f"board size (default {DEFAULT_SIZE})")
     parser.add_argument("--komi", type=float, default=7.5, help="komi (default 7.5)")
+    parser.add_argument("--rules", default="chinese", help="rule set preset of the games (default chinese)")
     parser.add_argument("--u-max", type=int, default=None, help="U is uniform on 1..u-max (default N*N)")
     parser.add_argument("--batch-games", type=int, default=64, help="games played in lockstep (default 64)")
     parser.add_argument("--feature-set", default="alphago-value", help="value net features (default alphago-value)")
@@ -57,7 +60,8 @@ def _generate(args: argparse.Namespace, data_dir: Path) -> None:
         started = time.monotonic()
         count = min(args.batch_games, args.games - k * args.batch_games)
         positions, dropped = value_games(sl, rl, count, args.size, seed=args.seed * 1_000_003 + k,
-                                         feature_set=args.feature_set, komi=args.komi, u_max=args.u_max)
+                                         feature_set=args.feature_set, komi=args.komi, u_max=args.u_max,
+                                         rules=args.rules)
         tmp = data_dir / f".batch-{k:06d}.tmp.npz"
         positions.save(tmp)
         os.replace(tmp, path)
@@ -83,7 +87,13 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     from goengine.nn.checkpoint import read_checkpoint_meta
+    from goengine.rules import get_rules
 
+    try:
+        get_rules(args.rules)
+    except ValueError as e:
+        print(f"goengine train-value: {e}", file=sys.stderr)
+        return 2
     for model in (args.rl_model, args.sl_model):
         if model:
             read_checkpoint_meta(model)  # a wrong path fails here, before the run dir is made

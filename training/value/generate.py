@@ -57,12 +57,12 @@ class ValuePositions:
 
 def value_games(sl: TorchPolicy, rl: TorchPolicy, num_games: int, size: int, seed: int,
                 feature_set: str = "alphago-value", komi: float = 7.5, max_moves: Optional[int] = None,
-                u_max: Optional[int] = None) -> tuple[ValuePositions, int]:
+                u_max: Optional[int] = None, rules: str = "chinese") -> tuple[ValuePositions, int]:
     """Play `num_games` games and return (positions, games dropped): a game that ends before
     move U (both players passed) gives no position. U is uniform on 1..u_max (default N*N)."""
     rng = np.random.default_rng(seed)
     u_max = size * size if u_max is None else int(u_max)
-    games = LockstepGames(size, num_games, komi=komi, max_moves=max_moves)
+    games = LockstepGames(size, num_games, komi=komi, max_moves=max_moves, rules=rules)
     u = rng.integers(1, u_max + 1, size=num_games)
     fs = get_feature_set(feature_set)
     kept = np.zeros((num_games, fs.num_planes, size, size), np.uint8)

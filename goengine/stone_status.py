@@ -16,13 +16,14 @@ the same answer whatever seed the engine plays with.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
-from ..board import BLACK, COLOR, EMPTY, HEAD, WHITE, set_stones
-from ..coords import action_of_loc, all_locs
-from ..game import GameState
-from ..scoring import Score, seki_chains, region_owners
+from .board import BLACK, COLOR, EMPTY, HEAD, WHITE, set_stones
+from .coords import action_of_loc, all_locs
+from .game import GameState
+from .scoring import Score, seki_chains, region_owners
 
 # Mean ownership from the chain's own view below which it counts as dead: 0 means the opponent
 # owns its points in more playouts than its owner does.
@@ -101,9 +102,40 @@ def final_score(game: GameState, status: StoneStatus) -> Score:
     return game.score(dead=status.dead)
 
 
-def end_of_game_status(game: GameState, evaluator=None, num_playouts: int = 400) -> StoneStatus:
+# Random playouts per end-of-game estimate, unless a player is told otherwise.
+DEAD_STONE_PLAYOUTS = 400
+
+
+def end_of_game_status(game: GameState, evaluator=None, num_playouts: int = DEAD_STONE_PLAYOUTS) -> StoneStatus:
     """The status of every stone by the network's ownership head when `evaluator` has one,
     else by `num_playouts` random playouts from `SCORING_SEED`: one answer per position."""
     from .ownership import estimate_ownership
 
     return classify_stones(game, estimate_ownership(game, evaluator, num_playouts, SCORING_SEED))
+
+
+def dead_stone_opinion(game: GameState, evaluator=None,
+                       num_playouts: int = DEAD_STONE_PLAYOUTS) -> Optional[frozenset[int]]:
+    """The stones a player holds dead now that two passes ended the game, or None when the
+    estimate cannot call a chain (a player then names none, and the stones are settled on the
+    board)."""
+    status = end_of_game_status(game, evaluator, num_playouts)
+    return None if status.unsettled else frozenset(status.dead)
+
+
+def opponent_dead_stones(game: GameState, evaluator=None, num_playouts: int = DEAD_STONE_PLAYOUTS) -> list[int]:
+    """Stones of the opponent of the player to move that the estimate holds dead."""
+    opponent = 3 - game.to_play
+    return [loc for loc in end_of_game_status(game, evaluator, num_playouts).dead if game.stone_at(loc) == opponent]
+
+
+def passing_wins(game: GameState, evaluator=None, num_playouts: int = DEAD_STONE_PLAYOUTS) -> bool:
+    """Whether a pass by the player to move ends a won game: the score with dead stones taken
+    off wins, and the status of every chain is clear. An unclear one (a capturing race the
+    playouts call either way) is left to the search: under area scoring, playing on costs
+    nothing."""
+    status = end_of_game_status(game, evaluator, num_playouts)
+    if status.unsettled:
+        return False
+    margin = game.score(dead=status.dead).margin
+    return margin > 0 if game.to_play == BLACK else margin < 0

@@ -12,11 +12,11 @@ from typing import Optional
 import numba as nb
 import numpy as np
 
-from ..board import BLACK, INFO, SIZE, WHITE
-from ..features.state import encode_state
-from ..game import GameState
-from ..playout import default_max_moves, playout_scratch, random_playout
-from ..rng import new_rng
+from .board import BLACK, INFO, SIZE, WHITE
+from .features.state import encode_state
+from .game import GameState
+from .playout import default_max_moves, playout_scratch, random_playout
+from .rng import new_rng
 
 
 @nb.njit(cache=True)
