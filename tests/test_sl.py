@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import tarfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -413,3 +414,26 @@ def test_a_policy_value_run_learns_the_outcomes_and_plays_in_a_search(outcomes_9
     search.set_root(0, game)
     result = search.search(trees=[0], num_simulations=[16])[0]
     assert result.num_simulations == 16
+
+
+def test_a_run_can_start_from_a_checkpoint_with_a_head_drawn_afresh(outcomes_9x9, tmp_path):
+    config = tiny_config(kind="policy_value", tag="b2c32", steps=5)
+    first = SLRun(tmp_path / "first", config, outcomes_9x9, None, log=lambda m: None, progress_bar=False)
+    first.train()
+    messages = []
+    second = SLRun(tmp_path / "second", tiny_config(kind="policy_value", tag="b2c32", steps=5,
+                                                    init_from=first.last_checkpoint, reset_heads=("value",)),
+                   outcomes_9x9, None, log=messages.append, progress_bar=False)
+    assert "value head(s) drawn afresh" in messages[0]
+    before, after = first.model.state_dict(), second.model.state_dict()
+    for name in before:
+        same = torch.equal(before[name], after[name])
+        # The trunk and the policy head carry over; the value head's weights are new.
+        assert same == (not name.startswith("value.")), name
+    second.train()
+    _, _, meta = load_checkpoint(second.last_checkpoint)
+    assert meta["parent_model_id"] == Path(first.last_checkpoint).name
+    with pytest.raises(ValueError, match="is not the one this run trains"):
+        SLRun(tmp_path / "third", tiny_config(kind="policy_value", tag="b3c32", steps=5,
+                                              init_from=first.last_checkpoint), outcomes_9x9, None,
+              log=lambda m: None)

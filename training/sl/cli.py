@@ -68,6 +68,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="policy_value: every k-th residual block pools globally (default 0: none)")
     parser.add_argument("--value-weight", type=float, default=0.25,
                         help="policy_value: weight of the outcome's squared error in the loss (default 0.25)")
+    parser.add_argument("--init-from", default=None, metavar="CHECKPOINT",
+                        help="start a new run from this checkpoint's weights (same --kind, --tag, --features)")
+    parser.add_argument("--reset-heads", default="", metavar="HEADS",
+                        help="with --init-from: heads to draw afresh, e.g. value (comma-separated: policy,value)")
     parser.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16"),
                         help="auto (default): bf16 autocast on CUDA and on CPUs with native bf16; fp32; bf16")
     parser.add_argument("--hours", type=float, help="run-time budget in hours (resumptions add up)")
@@ -127,7 +131,9 @@ def run(args: argparse.Namespace) -> int:
                       hours=args.hours, steps=args.steps, checkpoint_minutes=args.checkpoint_minutes,
                       eval_games=args.eval_games, final_eval_games=args.final_eval_games, seed=args.seed,
                       device=args.device, threads=args.threads, kind=args.kind,
-                      global_pooling=args.global_pooling, value_weight=args.value_weight, precision=args.precision)
+                      global_pooling=args.global_pooling, value_weight=args.value_weight, precision=args.precision,
+                      init_from=args.init_from,
+                      reset_heads=tuple(h for h in args.reset_heads.split(",") if h.strip()))
     heldout = load_shards(heldout_paths) if heldout_paths else None
     train_paths = manifest_shard_paths(os.path.join(run_dir, "shards"), train_manifest)
     run = SLRun(run_dir, config, train_paths, heldout, log=_log, progress_bar=not args.no_progress,

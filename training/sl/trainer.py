@@ -102,6 +102,8 @@ class SLConfig:
     device: str = "auto"               # "auto" (cuda when available), "cpu", "cuda", "cuda:1"
     threads: int = 0                   # torch CPU threads; 0: one per physical core
     log_every: int = 10                # steps between TensorBoard writes
+    init_from: Optional[str] = None    # a checkpoint of the same architecture to start from
+    reset_heads: tuple[str, ...] = ()  # with init_from: heads ("policy", "value") trained afresh
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -116,6 +118,11 @@ class SLConfig:
             raise ValueError("global pooling needs kind policy_value")
         if self.value_weight < 0:
             raise ValueError("value_weight must be >= 0")
+        object.__setattr__(self, "reset_heads", tuple(self.reset_heads))
+        if set(self.reset_heads) - {"policy", "value"}:
+            raise ValueError(f"reset_heads names policy or value, got {self.reset_heads!r}")
+        if self.reset_heads and not self.init_from:
+            raise ValueError("reset_heads needs init_from")
         self.net_config()
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
@@ -227,6 +234,9 @@ class SLRun:
         self.last_checkpoint: Optional[str] = None
         cursor = (0, 0, 0)
         state = self._load_state()
+        self.parent_model_id: Optional[str] = state.get("parent_model_id") or None if state else None
+        if state is None and config.init_from:
+            self._init_from(config.init_from, config.reset_heads)
         if state is not None:
             if state.get("data_key", "") == data_key:
                 cursor = tuple(state["cursor"])
@@ -236,6 +246,26 @@ class SLRun:
                                   shards_in_memory=config.shards_in_memory, symmetries=config.symmetries,
                                   cursor=cursor)
         self._tb = None
+
+    def _init_from(self, path: str, reset_heads: tuple[str, ...]) -> None:
+        """Start from a checkpoint's weights (a new run continuing an earlier one), with the
+        heads named in `reset_heads` drawn afresh: a head that learned nothing (a value head
+        whose units all died) gets a second start without losing what the trunk learned."""
+        from goengine.nn import load_checkpoint
+
+        model, config, meta = load_checkpoint(path)
+        if config.to_dict() != self.net_config.to_dict():
+            raise ValueError(f"{path}: its network ({config.kind} {config.tag}, {config.feature_set}) is not "
+                             f"the one this run trains ({self.net_config.kind} {self.net_config.tag}, "
+                             f"{self.net_config.feature_set})")
+        self.model.load_state_dict(model.state_dict())
+        for head in reset_heads:
+            for module in getattr(self.model, head).modules():
+                if hasattr(module, "reset_parameters"):
+                    module.reset_parameters()
+        self.parent_model_id = meta.get("model_id") or Path(path).name
+        reset = f", {' and '.join(reset_heads)} head(s) drawn afresh" if reset_heads else ""
+        self.log(f"starting from {path}{reset}")
 
     # --- state -----------------------------------------------------------------------------------
 
@@ -267,12 +297,14 @@ class SLRun:
         state = {"version": STATE_VERSION, "config": json.dumps(self.config.to_dict()), "step": self.step,
                  "samples": self.samples, "seconds": self.seconds, "cursor": list(self.stream.cursor),
                  "finished": self.finished, "last_checkpoint": self.last_checkpoint or "", "data_key": self.data_key,
+                 "parent_model_id": self.parent_model_id or "",
                  "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict()}
         atomic_write(self.state_path, lambda f: torch.save(state, f))
 
     def _save_checkpoint(self) -> str:
         stem = self.dir / "models" / f"sl-{self.step:07d}-{self.net_config.tag}"
         save_checkpoint(stem, self.model, self.net_config, step=self.step, model_id=stem.name,
+                        parent_model_id=self.parent_model_id,
                         train_config=self.config.to_dict(), extra={"samples": self.samples})
         self.last_checkpoint = str(stem)
         return str(stem)
