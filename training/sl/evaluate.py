@@ -44,6 +44,7 @@ def evaluate_policy(model: nn.Module, config: NetConfig, shard: Shard, *, device
     total = shard.num_positions
     outcomes = position_values(shard)
     value_error, value_agree, value_count = 0.0, 0, 0
+    value_sum = value_square = 0.0
     start = time.perf_counter()
     try:
         with torch.inference_mode():
@@ -63,6 +64,8 @@ def evaluate_policy(model: nn.Module, config: NetConfig, shard: Shard, *, device
                     value_error += float(np.square(v - z[known]).sum())
                     value_agree += int((np.sign(v) == z[known]).sum())
                     value_count += int(known.sum())
+                    value_sum += float(v.sum())
+                    value_square += float(np.square(v).sum())
                 if progress is not None:
                     progress(int(indices[-1]) + 1, total)
     finally:
@@ -72,6 +75,8 @@ def evaluate_policy(model: nn.Module, config: NetConfig, shard: Shard, *, device
         report["value_mse"] = round(value_error / value_count, 4)
         report["value_sign_acc"] = round(value_agree / value_count, 4)
         report["value_positions"] = value_count
+        mean = value_sum / value_count
+        report["value_std"] = round(float(np.sqrt(max(value_square / value_count - mean * mean, 0.0))), 4)
     report["games"] = shard.num_games
     report["seconds"] = round(time.perf_counter() - start, 1)
     return report

@@ -353,6 +353,9 @@ class SLRun:
             flat[f"top1_moves_{name}"] = row["top1"]
         self._scalars("heldout", flat)
         self.log(f"held-out at step {self.step} ({report['games']} games): {format_report(report)}")
+        if report.get("value_std", 1.0) < 1e-3:
+            self.log("warning: the value head answers the same for every position (its units stopped firing); "
+                     "start a new run from this checkpoint with --init-from ... --reset-heads value and a lower --lr")
         return report
 
     # --- the loop ------------------------------------------------------------------------------------
