@@ -71,6 +71,7 @@ class TrainingLoop:
         self.device = resolve_device(config.run.device)
         self._stop = False
         self._tb = None
+        self._pool = None  # the Ray actors that play self-play (executor "ray")
 
     # --- state -------------------------------------------------------------------------------
 
@@ -94,7 +95,28 @@ class TrainingLoop:
         dir; None or 0: until stopped). Returns the final state."""
         self.dir.create()
         with self.dir.locked():
-            return self._run_locked(generations)
+            try:
+                self._start_executor()
+                return self._run_locked(generations)
+            finally:
+                if self._pool is not None:
+                    self._pool.shutdown()
+                    self._pool = None
+
+    def _start_executor(self) -> None:
+        """With executor "ray": join the cluster and make the pool of self-play actors (kept
+        from generation to generation, so an actor loads torch and the kernels once)."""
+        r = self.config.run
+        if r.executor != "ray" or self.in_process_selfplay:
+            return
+        from selfplay.ray_pool import RayWorkerPool
+        from selfplay.ray_session import connect
+
+        ray = connect(r.ray_address)
+        if not self.workers:
+            cpus = int(ray.cluster_resources().get("CPU", 1))
+            self.workers = max(1, cpus // r.ray_cpus_per_worker)
+        self._pool = RayWorkerPool(cpus_per_worker=r.ray_cpus_per_worker)
 
     def _run_locked(self, generations: Optional[int]) -> dict:
         from .models import create_initial_model
@@ -236,7 +258,7 @@ class TrainingLoop:
                       seed=seed, workers=self.workers, games_per_chunk=s.games_per_chunk,
                       progress=progress if self.progress else None, in_process=self.in_process_selfplay,
                       should_stop=lambda: self._stop, on_moves=show_moves if self.progress else None,
-                      backend=self.config.run.backend, precision=self._precision())
+                      backend=self.config.run.backend, precision=self._precision(), pool=self._pool)
         if self._use_inference_server() and need > 0:
             from selfplay.inference import InferenceServer
 
@@ -272,12 +294,18 @@ class TrainingLoop:
 
         if self._use_inference_server():
             return f"network runtime: torch on {self.device} (one inference process for the self-play workers)"
+        if self._pool is not None:
+            address = self.config.run.ray_address or "a private Ray on this machine"
+            return (f"self-play on Ray ({address}): {self.workers} actor(s) x {self._pool.cpus_per_worker} CPU(s), "
+                    f"network runtime {self.config.run.backend}")
         backend, device = resolve_backend(self.config.run.backend, self.device)
         workers = 1 if self.in_process_selfplay else (self.workers or max(1, os.cpu_count() or 1))
         return (f"network runtime: {backend} on {device} ({self._precision() or 'exact'}); self-play "
                 f"{workers} worker(s) x {worker_threads(workers)} thread(s)")
 
     def _use_inference_server(self) -> bool:
+        if self._pool is not None:
+            return False  # each actor runs its own network
         mode = self.config.selfplay.inference_server
         if mode == "auto":
             return self.device.startswith("cuda") and not self.in_process_selfplay
