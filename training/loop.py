@@ -59,6 +59,25 @@ def resolve_device(name: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def selfplay_config_of(config: RunConfig, resign_threshold: Optional[float] = None):
+    """The self-play settings of a run (`resign_threshold` replaces the preset's when given)."""
+    from goengine.search import SearchConfig
+    from selfplay.runner import SelfPlayConfig
+
+    c, s = config.run, config.selfplay
+    search = SearchConfig(num_simulations=s.simulations, leaves_per_tree=s.leaves_per_tree,
+                          c_init=s.c_puct, fpu_reduction=s.fpu_reduction, dirichlet_noise=s.dirichlet_noise,
+                          dirichlet_alpha=s.dirichlet_alpha or None, dirichlet_weight=s.dirichlet_weight,
+                          gumbel=s.gumbel, gumbel_m=s.gumbel_m)
+    return SelfPlayConfig(board_size=c.board_size, komi=c.komi, rules=c.rules, max_moves=c.max_moves or None,
+                          parallel_games=s.parallel_games, search=search, full_search_prob=s.full_search_prob,
+                          cheap_simulations=s.cheap_simulations, temperature=s.temperature,
+                          temperature_moves=s.temperature_moves,
+                          resign_threshold=s.resign_threshold if resign_threshold is None else resign_threshold,
+                          resign_consecutive=s.resign_consecutive, playthrough_fraction=s.playthrough_fraction,
+                          allow_resign=s.allow_resign, pass_rule=s.pass_rule)
+
+
 class TrainingLoop:
     def __init__(self, run_dir: str | os.PathLike, config: RunConfig, *, workers: Optional[int] = None,
                  log: Callable[[str], None] = print, progress: bool = True, in_process_selfplay: bool = False):
@@ -212,21 +231,7 @@ class TrainingLoop:
         return result.threshold
 
     def _selfplay_config(self, resign_threshold: Optional[float] = None):
-        from goengine.search import SearchConfig
-        from selfplay.runner import SelfPlayConfig
-
-        c, s = self.config.run, self.config.selfplay
-        search = SearchConfig(num_simulations=s.simulations, leaves_per_tree=s.leaves_per_tree,
-                              c_init=s.c_puct, fpu_reduction=s.fpu_reduction, dirichlet_noise=s.dirichlet_noise,
-                              dirichlet_alpha=s.dirichlet_alpha or None, dirichlet_weight=s.dirichlet_weight,
-                              gumbel=s.gumbel, gumbel_m=s.gumbel_m)
-        return SelfPlayConfig(board_size=c.board_size, komi=c.komi, rules=c.rules, max_moves=c.max_moves or None,
-                              parallel_games=s.parallel_games, search=search, full_search_prob=s.full_search_prob,
-                              cheap_simulations=s.cheap_simulations, temperature=s.temperature,
-                              temperature_moves=s.temperature_moves,
-                              resign_threshold=s.resign_threshold if resign_threshold is None else resign_threshold,
-                              resign_consecutive=s.resign_consecutive, playthrough_fraction=s.playthrough_fraction,
-                              allow_resign=s.allow_resign, pass_rule=s.pass_rule)
+        return selfplay_config_of(self.config, resign_threshold)
 
     def _selfplay(self, g: int, best: str, resign_threshold: Optional[float] = None) -> dict:
         from selfplay.records import count_games

@@ -62,10 +62,11 @@ def train_config_of(config: RunConfig, device: str):
 
 
 def train_generation(run_dir: RunDir, config: RunConfig, *, generation: int, parent: str, device: str,
-                     tb=None, progress: bool = True, report=None) -> dict:
+                     tb=None, progress: bool = True, report=None, window=None) -> dict:
     """Train the candidate of `generation` from `parent` (the previous candidate) and save it.
     Returns {"candidate", "train_steps", "loss", "policy_loss", "value_loss", "samples_per_s"}.
-    `report(message)` hears of record chunks set aside as unreadable."""
+    `report(message)` hears of record chunks set aside as unreadable. `window`: a ReplayWindow
+    to refresh and reuse (the asynchronous loop keeps one, so old chunks are parsed once)."""
     from goengine.nn import load_checkpoint, save_checkpoint
 
     from .dataset import SampleStream
@@ -79,7 +80,10 @@ def train_generation(run_dir: RunDir, config: RunConfig, *, generation: int, par
     step0 = int(meta.get("step", 0))
     trainer.step = step0
     _load_optimizer_state(run_dir, trainer, parent)
-    window = ReplayWindow(run_dir.records, t.window_games, board_size=config.run.board_size, report=report)
+    if window is None:
+        window = ReplayWindow(run_dir.records, t.window_games, board_size=config.run.board_size, report=report)
+    else:
+        window.refresh()
     candidate = model_id_of(generation, config)
     metrics: dict = {}
     steps = t.steps_per_generation if window.num_games >= max(1, t.min_window_games) else 0
