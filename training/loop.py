@@ -317,11 +317,15 @@ class TrainingLoop:
         return mode in ("on", "true", "yes")
 
     def _train(self, g: int, state: dict) -> dict:
-        from .models import train_generation
+        from .models import train_generation, train_generation_distributed
 
         start = time.perf_counter()
-        result = train_generation(self.dir, self.config, generation=g, parent=state["latest"],
-                                  device=self.device, tb=self._writer(), progress=self.progress, report=self.log)
+        if self.config.training.processes > 1:
+            result = train_generation_distributed(self.dir, self.config, generation=g, parent=state["latest"],
+                                                  device=self.device)
+        else:
+            result = train_generation(self.dir, self.config, generation=g, parent=state["latest"],
+                                      device=self.device, tb=self._writer(), progress=self.progress, report=self.log)
         result["train_seconds"] = time.perf_counter() - start
         return result
 
