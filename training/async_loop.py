@@ -98,7 +98,7 @@ class AsyncLoop:
         if self.dir.read_best() != state["best"]:
             self.dir.write_best(state["best"])
         ray = connect(self.config.run.ray_address)
-        parts = _Parts(self, ray, state)
+        parts = _Parts(self, ray, state, target)
         previous = signal.signal(signal.SIGINT, self.request_stop) if _main_thread() else None
         try:
             parts.start()
@@ -204,8 +204,8 @@ class AsyncLoop:
 class _Parts:
     """The actors and the trainer thread of one run of the asynchronous loop."""
 
-    def __init__(self, loop: AsyncLoop, ray, state: dict):
-        self.loop, self.ray = loop, ray
+    def __init__(self, loop: AsyncLoop, ray, state: dict, target: int):
+        self.loop, self.ray, self.target = loop, ray, target
         self.config, self.dir = loop.config, loop.dir
         self.selfplay = None
         self.trainer = None
@@ -243,9 +243,8 @@ class _Parts:
                       f"self-play actor(s), trainer on {self.loop.device}, "
                       f"{'a gatekeeper actor' if gating else 'no gate (every candidate promoted)'}")
         self.tb = optional_writer(self.dir.tensorboard)
-        target = self.config.run.generations
         self.trainer = TrainerThread(self.dir, self.config, parent=state["latest"], first=state["candidates"],
-                                     last=target, train_steps=state["train_steps"], device=self.loop.device,
+                                     last=self.target, train_steps=state["train_steps"], device=self.loop.device,
                                      out=self.trainer_out, tb=self.tb, log=self.loop.log)
         self.trainer.start()
 

@@ -1,0 +1,86 @@
+"""The training loop on a local Ray cluster with 2 CPUs: a generation of the 5x5 smoke preset
+with self-play actors, and the asynchronous loop for a fixed number of trainer steps."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+ray = pytest.importorskip("ray")
+
+from ray_helpers import assert_no_game_twice, private_weights_cache, whole_games  # noqa: E402
+from test_loop import tiny_config  # noqa: E402
+
+from training import rundir  # noqa: E402
+from training.config import load_preset  # noqa: E402
+
+pytestmark = pytest.mark.ray
+
+
+@pytest.fixture(scope="module")
+def local_ray(tmp_path_factory):
+    from selfplay.ray_session import connect
+
+    with private_weights_cache(tmp_path_factory.mktemp("cache")) as weights_cache:
+        connect("", num_cpus=2)
+        try:
+            yield weights_cache
+        finally:
+            ray.shutdown()
+
+
+def test_a_generation_of_the_smoke_preset_with_selfplay_actors(tmp_path, local_ray, capsys):
+    from training.loop import TrainingLoop
+
+    config = load_preset("5x5-smoke").override(["run.device='cpu'", "run.executor='ray'", "selfplay.workers=0"])
+    state = TrainingLoop(tmp_path, config, progress=False).run(1)
+    assert state["generation"] == 1 and state["phase"] == "done"
+    assert "self-play on Ray" in capsys.readouterr().out
+    d = rundir.RunDir(tmp_path)
+    games = whole_games(d.records)
+    assert len(games) == config.selfplay.games_per_generation
+    assert_no_game_twice(games)
+    # Both CPUs played: one actor per CPU, each with its own worker number in the chunk names.
+    assert {p.name.split("-w")[1][:2] for p in d.generation_chunks(1)} == {"00", "01"}
+    assert len(list(d.sgf(1).glob("*.sgf"))) == len(games)
+    # The actors played the weights shipped through the object store, from their own cache.
+    best_meta = json.loads((d.models / "000000-b2c16.json").read_text())
+    assert (local_ray / best_meta["weights_sha256"] / "000000-b2c16.safetensors").is_file()
+
+
+def test_the_asynchronous_loop_stops_after_its_trainer_steps_and_resumes(tmp_path, local_ray):
+    from selfplay.ray_pool import coordinator_class
+    from training.async_loop import AsyncLoop
+
+    assert coordinator_class()._default_options["num_cpus"] == 0
+    config = tiny_config(**{"run.executor": "ray", "run.mode": "async"})
+    steps = config.training.steps_per_generation
+    state = AsyncLoop(tmp_path, config, progress=False, log=lambda _: None).run(2)
+    assert state["candidates"] == 2 and state["train_steps"] == 2 * steps
+    assert state["pending_gate"] is None and state["history"][-1]["generation"] == 2
+    d = rundir.RunDir(tmp_path)
+    assert dict(d.read_state(), version=None) == dict(state, version=None) and d.read_best() == state["best"]
+    first = whole_games(d.records)
+    assert first
+
+    # A restart goes on from candidate 2 with the network the state names, and plays new games.
+    state = AsyncLoop(tmp_path, config, progress=False, log=lambda _: None).run(3)
+    assert state["candidates"] == 3 and state["train_steps"] == 3 * steps
+    assert (d.models / "000003-b2c16.json").exists()
+    parent = json.loads((d.models / "000003-b2c16.json").read_text())["parent_model_id"]
+    assert parent == "000002-b2c16"
+    games = whole_games(d.records)
+    assert len(games) > len(first)
+    assert_no_game_twice(games)
+    gated = [h for h in state["history"] if "gate_wins" in h]
+    assert gated and all(h["gate_wins"] + h["gate_losses"] + h["gate_draws"] == 2 for h in gated)
+
+
+def test_always_promotes_every_candidate_without_games(tmp_path, local_ray):
+    from training.async_loop import AsyncLoop
+
+    config = tiny_config(**{"run.executor": "ray", "run.mode": "async", "gating.mode": "always"})
+    state = AsyncLoop(tmp_path, config, progress=False, log=lambda _: None).run(2)
+    assert state["best"] == "000002-b2c16" and state["best_version"] == 2
+    assert not rundir.RunDir(tmp_path).ledger.exists()
