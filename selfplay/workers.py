@@ -277,8 +277,11 @@ def run_selfplay(*, config: SelfPlayConfig, num_games: int, model_path: Optional
     pool = pool if pool is not None else (None if in_process else ProcessPool())
     threads = pool.threads(workers) if pool is not None else worker_threads(workers)
 
+    attempt_of: dict[int, int] = {}
+
     def job_for(w: int) -> WorkerJob:
         attempt = attempt_book.next(w)
+        attempt_of[w] = attempt
         return WorkerJob(worker_id=w, attempt=attempt, num_games=remaining[w], seed=worker_seed(seed, w, attempt),
                          config=config, model_path=model_path, model_id=model_id, records_dir=str(records_dir),
                          sgf_dir=None if sgf_dir is None else str(sgf_dir), chunk_prefix=chunk_prefix,
@@ -300,9 +303,10 @@ def run_selfplay(*, config: SelfPlayConfig, num_games: int, model_path: Optional
     # after writing a chunk but before its "chunk" message left the process did write those games.
     existing = {p.name for p in Path(records_dir).glob(f"{chunk_prefix}-*.npz")}
 
-    def games_on_disk(w: int) -> int:
+    def games_on_disk(names: set[str]) -> int:
+        """Games in the chunks `names` that this call's workers wrote."""
         total = 0
-        for p in Path(records_dir).glob(f"{chunk_prefix}-*-w{w:02d}a*c*.npz"):
+        for p in (Path(records_dir) / name for name in sorted(names)):
             if p.name not in existing:
                 try:
                     total += chunk_game_count(p)
@@ -311,6 +315,23 @@ def run_selfplay(*, config: SelfPlayConfig, num_games: int, model_path: Optional
         return total
 
     launched: set[int] = set()
+    # Chunks on disk when a worker was given up for dead, per (worker, attempt): a worker that
+    # is only presumed dead (an actor Ray reports lost while its process still runs for a
+    # moment, a node cut off from the cluster) may write another chunk after its games were
+    # counted; such chunks are set aside at the end, so the count stays exact.
+    given_up: dict[tuple[int, int], set[str]] = {}
+
+    def give_up(w: int) -> set[str]:
+        """Worker w's chunks now on disk, which are all of its chunks that will count."""
+        counted = {p.name for p in Path(records_dir).glob(f"{chunk_prefix}-*-w{w:02d}a*c*.npz")}
+        given_up[(w, attempt_of[w])] = counted
+        return counted
+
+    def fence() -> None:
+        for (w, attempt), counted in given_up.items():
+            for p in Path(records_dir).glob(f"{chunk_prefix}-*-w{w:02d}a{attempt}c*.npz"):
+                if p.name not in counted:
+                    quarantine_chunk(p, RecordError(f"{p.name}: written after its worker was given up for dead"))
 
     def launch(w: int) -> None:
         pool.launch(job_for(w))
@@ -360,7 +381,7 @@ def run_selfplay(*, config: SelfPlayConfig, num_games: int, model_path: Optional
                     handle(*message)
                 if w in done:
                     continue
-                remaining[w] = shares[w] - games_on_disk(w)
+                remaining[w] = shares[w] - games_on_disk(give_up(w))
                 if remaining[w] <= 0:
                     done.add(w)
                     continue
@@ -374,6 +395,7 @@ def run_selfplay(*, config: SelfPlayConfig, num_games: int, model_path: Optional
                 launch(w)
     finally:
         pool.stop_all()
+        fence()
         prune_unrecorded_sgf(records_dir, sgf_dir, chunk_prefix)  # games of workers that died
     stats.seconds = time.perf_counter() - start
     return stats

@@ -13,16 +13,21 @@ from selfplay import records
 @contextmanager
 def private_weights_cache(folder: Path):
     """Actors inherit the environment of the Ray started here: their weights cache goes to
-    `folder` instead of the user's cache."""
-    before = os.environ.get("XDG_CACHE_HOME")
+    `folder` instead of the user's cache. The compiled kernels stay where they are (they follow
+    XDG_CACHE_HOME too, and compiling them afresh in every actor takes half a minute)."""
+    from goengine.numba_cache import cache_dir
+
+    saved = {k: os.environ.get(k) for k in ("XDG_CACHE_HOME", "NUMBA_CACHE_DIR")}
+    os.environ["NUMBA_CACHE_DIR"] = str(cache_dir())
     os.environ["XDG_CACHE_HOME"] = str(folder)
     try:
         yield folder / "goengine" / "weights"
     finally:
-        if before is None:
-            os.environ.pop("XDG_CACHE_HOME", None)
-        else:
-            os.environ["XDG_CACHE_HOME"] = before
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def whole_games(records_dir: Path) -> list:

@@ -318,3 +318,59 @@ def test_inconsistent_chunks_are_refused_before_use(tmp_path, name, changes, mes
         read_chunk(path)
     with pytest.raises(RecordError, match=message):
         load_chunk_games(path)
+
+
+class _PoolWithAZombie:
+    """A pool whose first worker is reported dead at once but plays on, unheard (an actor that
+    Ray reports lost while its process still runs, a node cut off from the cluster)."""
+
+    def __init__(self):
+        import queue
+
+        self.messages, self.unheard = queue.Queue(), queue.Queue()
+        self.started, self.first = {}, True
+
+    def threads(self, workers):
+        return 1
+
+    def launch(self, job):
+        from selfplay.workers import worker_main
+
+        zombie, self.first = self.first, False
+        thread = threading.Thread(target=worker_main, args=(job, self.unheard if zombie else self.messages), daemon=True)
+        thread.start()
+        self.started[job.worker_id] = (thread, zombie)
+
+    def poll(self, wait_s):
+        out = []
+        while not self.messages.empty():
+            out.append(self.messages.get_nowait())
+        if not out:
+            time.sleep(wait_s)
+        return out
+
+    def alive(self, worker_id):
+        thread, zombie = self.started[worker_id]
+        return thread.is_alive() and not zombie
+
+    def stop(self, worker_id):
+        return [], "reported lost"
+
+    def stop_all(self):
+        for thread, _ in self.started.values():
+            thread.join(timeout=60)  # the zombie too: its late chunks are on disk before the end
+
+
+def test_chunks_written_after_a_worker_was_given_up_do_not_count(tmp_path):
+    config = SelfPlayConfig(board_size=5, komi=0.5, parallel_games=1, search=SearchConfig(num_simulations=4, leaves_per_tree=1),
+                            allow_resign=False, pass_rule="end")
+    pool = _PoolWithAZombie()
+    records, sgf = tmp_path / "r", tmp_path / "sgf"
+    stats = run_selfplay(config=config, num_games=4, model_path=None, model_id="uniform", records_dir=records,
+                         sgf_dir=sgf, chunk_prefix="gen000001", seed=1, workers=1, games_per_chunk=1, pool=pool)
+    assert stats.restarts == 1
+    games = [g for p in sorted(records.glob("gen000001-*.npz")) for g in read_chunk(p)]
+    assert len(games) == 4 and all("a1c" in p.name for p in records.glob("gen000001-*.npz"))
+    late = list((records / "quarantine").glob("gen000001-*-w00a0c*.npz"))
+    assert late, "the zombie wrote nothing: the test tested nothing"
+    assert len(list(sgf.glob("*.sgf"))) == 4  # only the recorded games'
