@@ -49,25 +49,43 @@ def test_a_generation_of_the_smoke_preset_with_selfplay_actors(tmp_path, local_r
     assert (local_ray / best_meta["weights_sha256"] / "000000-b2c16.safetensors").is_file()
 
 
-def test_the_asynchronous_loop_stops_after_its_trainer_steps_and_resumes(tmp_path, local_ray):
+def test_the_asynchronous_loop_stops_on_request_and_resumes_to_a_fixed_number_of_steps(tmp_path, local_ray):
+    import threading
+    import time
+
     from selfplay.ray_pool import coordinator_class
     from training.async_loop import AsyncLoop
 
     assert coordinator_class()._default_options["num_cpus"] == 0
     config = tiny_config(**{"run.executor": "ray", "run.mode": "async"})
     steps = config.training.steps_per_generation
-    state = AsyncLoop(tmp_path, config, progress=False, log=lambda _: None).run(2)
-    assert state["candidates"] == 2 and state["train_steps"] == 2 * steps
-    assert state["pending_gate"] is None and state["history"][-1]["generation"] == 2
     d = rundir.RunDir(tmp_path)
+
+    # Until stopped (generations 0), and stopped as Ctrl-C does, once a candidate is on disk.
+    loop = AsyncLoop(tmp_path, config.override(["run.generations=0"]), progress=False, log=lambda _: None)
+    done = threading.Event()
+
+    def stop_after_the_first_candidate() -> None:
+        while not done.is_set() and not (d.models / "000001-b2c16.json").exists():
+            time.sleep(0.05)
+        loop.request_stop()
+
+    stopper = threading.Thread(target=stop_after_the_first_candidate, daemon=True)
+    stopper.start()
+    try:
+        state = loop.run()
+    finally:
+        done.set()
+        stopper.join()
+    assert state["candidates"] >= 1 and state["train_steps"] == state["candidates"] * steps
     assert dict(d.read_state(), version=None) == dict(state, version=None) and d.read_best() == state["best"]
     first = whole_games(d.records)
     assert first
 
-    # A restart goes on from candidate 2 with the network the state names, and plays new games.
+    # The same command goes on from the candidate written down, to 3 candidates in all.
     state = AsyncLoop(tmp_path, config, progress=False, log=lambda _: None).run(3)
     assert state["candidates"] == 3 and state["train_steps"] == 3 * steps
-    assert (d.models / "000003-b2c16.json").exists()
+    assert state["pending_gate"] is None and state["history"][-1]["generation"] == 3
     parent = json.loads((d.models / "000003-b2c16.json").read_text())["parent_model_id"]
     assert parent == "000002-b2c16"
     games = whole_games(d.records)
