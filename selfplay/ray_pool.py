@@ -65,7 +65,8 @@ class ActorSet:
             try:
                 answer = self.ray.get(ref, timeout=GET_TIMEOUT_S)
             except actor_errors() as e:
-                self.endings[w] = f"actor lost ({type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''})"
+                first_line = (str(e).strip().splitlines() or [""])[0]
+                self.endings[w] = f"actor lost ({type(e).__name__}: {first_line})"
                 continue
             out += answer["messages"]
             if answer["running"]:

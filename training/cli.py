@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-dir", required=True, help="where the run keeps its state; rerun to resume")
     parser.add_argument("--generations", type=int, default=None,
                         help="stop after this many generations in total (default: the preset's; 0 = until stopped)")
-    parser.add_argument("--workers", type=int, default=None, help="self-play processes (default: one per core)")
+    parser.add_argument("--workers", type=int, default=None, help="self-play processes, or Ray actors (default: one per core of this machine or of the cluster)")
     parser.add_argument("--device", default=None, help="cpu, cuda or auto")
     add_runtime_arguments(parser, backend_default=None)
     parser.add_argument("--executor", default=None, choices=("local", "ray"),

@@ -143,6 +143,8 @@ class TrainingLoop:
         for path in self.dir.remove_stale_temps():
             self.log(f"removed {path}, the temporary file of a write that was interrupted")
         state = self.dir.read_state() or self._initial_state()
+        if state.get("mode") == "async":
+            raise ValueError(f"{self.dir.root} holds an asynchronous run; continue it with --async")
         if state["best"] is None:
             model_id = create_initial_model(self.dir, self.config)
             state.update(best=model_id, latest=model_id)
