@@ -250,3 +250,24 @@ def test_a_second_loop_on_the_same_run_dir_is_refused(tmp_path):
         assert d.read_state() is None  # nothing was run
     with d.locked():  # released with the first holder
         pass
+
+
+def test_a_child_forked_while_the_loop_holds_the_run_dir_does_not_keep_it():
+    """A library that forks a helper during the loop (OpenVINO's telemetry) used to keep the
+    run dir locked after the loop ended, for as long as the helper lived."""
+    import tempfile
+    import time
+
+    with tempfile.TemporaryDirectory() as folder:
+        d = rundir.RunDir(folder)
+        with d.locked():
+            child = os.fork()
+            if child == 0:  # the helper: lives on past the loop
+                time.sleep(3)
+                os._exit(0)
+        try:
+            with d.locked():  # the next loop, at once
+                pass
+        finally:
+            os.kill(child, 9)
+            os.waitpid(child, 0)
