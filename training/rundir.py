@@ -36,7 +36,7 @@ STATE_VERSION = 1
 
 
 # A flock belongs to the open file, which a forked child shares: a library that forks a helper
-# while the loop runs (OpenVINO's telemetry does, and may keep it a while) would hold the run dir
+# while the loop runs (OpenVINO's telemetry can, and waits on it for a while) would hold the run dir
 # after the loop has let it go. Forked children close their copies at once.
 _held_lock_fds: set[int] = set()
 
