@@ -337,7 +337,15 @@ class _PoolWithAZombie:
         from selfplay.workers import worker_main
 
         zombie, self.first = self.first, False
-        thread = threading.Thread(target=worker_main, args=(job, self.unheard if zombie else self.messages), daemon=True)
+
+        def play():
+            if zombie:
+                time.sleep(0.5)  # it writes only after it was given up (the parent checks every 50 ms)
+                worker_main(job, self.unheard)
+            else:
+                worker_main(job, self.messages)
+
+        thread = threading.Thread(target=play, daemon=True)
         thread.start()
         self.started[job.worker_id] = (thread, zombie)
 
