@@ -328,7 +328,7 @@ class _PoolWithAZombie:
         import queue
 
         self.messages, self.unheard = queue.Queue(), queue.Queue()
-        self.started, self.first = {}, True
+        self.started, self.all_threads, self.first = {}, [], True
 
     def threads(self, workers):
         return 1
@@ -348,6 +348,7 @@ class _PoolWithAZombie:
         thread = threading.Thread(target=play, daemon=True)
         thread.start()
         self.started[job.worker_id] = (thread, zombie)
+        self.all_threads.append(thread)
 
     def poll(self, wait_s):
         out = []
@@ -365,7 +366,7 @@ class _PoolWithAZombie:
         return [], "reported lost"
 
     def stop_all(self):
-        for thread, _ in self.started.values():
+        for thread in self.all_threads:
             thread.join(timeout=60)  # the zombie too: its late chunks are on disk before the end
 
 
@@ -380,5 +381,8 @@ def test_chunks_written_after_a_worker_was_given_up_do_not_count(tmp_path):
     games = [g for p in sorted(records.glob("gen000001-*.npz")) for g in read_chunk(p)]
     assert len(games) == 4 and all("a1c" in p.name for p in records.glob("gen000001-*.npz"))
     late = list((records / "quarantine").glob("gen000001-*-w00a0c*.npz"))
-    assert late, "the zombie wrote nothing: the test tested nothing"
+    said = []
+    while not pool.unheard.empty():
+        said.append(pool.unheard.get_nowait())
+    assert late, f"the zombie wrote nothing, the test tested nothing; it said {said}"
     assert len(list(sgf.glob("*.sgf"))) == 4  # only the recorded games'
