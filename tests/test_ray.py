@@ -82,15 +82,14 @@ def test_the_asynchronous_loop_stops_on_request_and_resumes_to_a_fixed_number_of
     first = whole_games(d.records)
     assert first
 
-    # The same command goes on from the candidate written down, to 3 candidates in all.
-    state = AsyncLoop(tmp_path, config, progress=False, log=lambda _: None).run(3)
-    assert state["candidates"] == 3 and state["train_steps"] == 3 * steps
-    assert state["pending_gate"] is None and state["history"][-1]["generation"] == 3
-    parent = json.loads((d.models / "000003-b2c16.json").read_text())["parent_model_id"]
-    assert parent == "000002-b2c16"
-    games = whole_games(d.records)
-    assert len(games) > len(first)
-    assert_no_game_twice(games)
+    # The same command goes on from the candidate written down, for two candidates more.
+    target = state["candidates"] + 2
+    state = AsyncLoop(tmp_path, config, progress=False, log=lambda _: None).run(target)
+    assert state["candidates"] == target and state["train_steps"] == target * steps
+    assert state["pending_gate"] is None and state["history"][-1]["generation"] == target
+    last = json.loads((d.models / f"{target:06d}-b2c16.json").read_text())
+    assert last["parent_model_id"] == f"{target - 1:06d}-b2c16"
+    assert_no_game_twice(whole_games(d.records))  # the restarted actors took fresh attempt numbers
     gated = [h for h in state["history"] if "gate_wins" in h]
     assert gated and all(h["gate_wins"] + h["gate_losses"] + h["gate_draws"] == 2 for h in gated)
 
