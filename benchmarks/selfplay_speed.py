@@ -2,6 +2,8 @@
 
     python benchmarks/selfplay_speed.py --preset 9x9-quick --seconds 60 [--device cpu|cuda] [--workers W]
         [--backends torch,openvino] [--precision fp32|bf16]
+    python benchmarks/selfplay_speed.py --stand-in-ms 20 [--stand-in-workers 1,2,4]
+    python benchmarks/selfplay_speed.py --executors local,ray [--worker-counts 1,2] --backends torch
 
 prints JSON lines for each network runtime (each with its ratio to torch's figure):
 - "inprocess": one process, the preset's lockstep runner with its network on --device, the share
@@ -10,6 +12,21 @@ prints JSON lines for each network runtime (each with its ratio to torch's figur
   inference process owning the GPU fed through shared memory), positions/s;
 - "raw_forward": the network's raw batched throughput at the runner's batch size, measured in
   the same run, so the two can be compared.
+With --device cuda the "workers" line also gives the inference server's figures over the same
+window: the positions it evaluated per second, its busy fraction (time inside the network) and
+the ratio of its positions/s to the raw network's at the server's mean batch size.
+
+--stand-in-ms MS measures that inference-server path without a GPU: the server's network is a
+stand-in that takes MS per batch whatever its size (`FixedTimeEvaluator`), so W search
+processes keep it busy exactly when they produce leaves faster than it answers. One line per W:
+self-play moves/s, the server's positions/s and busy fraction, the stand-in's raw positions/s at
+the same mean batch, and the ratio.
+
+--executors local,ray compares worker processes with Ray actors (a private Ray on this machine,
+one CPU per core) at each worker count of --worker-counts: positions/s, and Ray's ratio to the
+processes at the same count. Every figure is taken over --seconds after --warmup seconds from
+the first move reported, so start-up (Ray's, the actors') is not counted.
+
 The network has random weights (speed does not depend on them; games of a random network are
 long, which is the worst case).
 """
@@ -61,6 +78,12 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[])
     parser.add_argument("--skip-inprocess", action="store_true")
     parser.add_argument("--skip-workers", action="store_true")
+    parser.add_argument("--warmup", type=float, default=5.0, help="seconds after the first move before timing")
+    parser.add_argument("--stand-in-ms", type=float, default=0.0,
+                        help="measure the inference server with a stand-in device taking this long per batch")
+    parser.add_argument("--stand-in-workers", default="1,2,4", help="search processes per stand-in run")
+    parser.add_argument("--executors", default=None, help="compare executors, e.g. local,ray")
+    parser.add_argument("--worker-counts", default="1,2", help="worker counts for --executors")
     args = parser.parse_args()
 
     from goengine.nn.backends import installed
@@ -76,6 +99,13 @@ def main() -> None:
     loop = TrainingLoop(tmp, config, workers=args.workers, progress=False, log=lambda _: None)
     sp_config = loop._selfplay_config()
     warm_kernels(config, sp_config)
+    if args.stand_in_ms > 0:
+        for count in _counts(args.stand_in_workers):
+            print(json.dumps(stand_in(args, config, sp_config, model_id, tmp, count)), flush=True)
+        return
+    if args.executors:
+        executors(args, config, sp_config, stem, model_id, tmp, backends[0])
+        return
     results = {}
     for backend in backends:
         if not args.skip_inprocess:
@@ -129,47 +159,126 @@ def warm_kernels(config, sp_config) -> None:
     warm.search()
 
 
-def workers(args, config, loop, sp_config, stem: str, model_id: str, tmp: Path, backend: str) -> dict:
-    """The real thing: worker processes (and the inference server on a GPU), positions/s."""
-    from selfplay.workers import run_selfplay, worker_threads
+def timed_selfplay(args, sp_config, stem, model_id: str, records, count: int, backend: str,
+                   pool=None, server=None) -> dict:
+    """Self-play with `count` workers for --seconds after --warmup: moves/s, and with `server`
+    its counters' differences over the same window."""
+    from selfplay.workers import run_selfplay
 
-    batch = sp_config.parallel_games * sp_config.search.leaves_per_tree
-    deadline = [None]
-    count = loop.workers or max(1, os.cpu_count() or 1)
-    kwargs = dict(config=sp_config, num_games=10**6, model_path=stem, model_id=model_id,
-                  records_dir=tmp / f"records-{backend}", sgf_dir=None, chunk_prefix="bench", seed=2,
-                  workers=count, games_per_chunk=10**6, backend=backend, precision=args.precision,
-                  should_stop=lambda: deadline[0] is not None and time.perf_counter() > deadline[0])
-    counts = {"moves": 0, "first": None}
+    window = {"start": None, "end": None}
+    first = [None]
 
     def on_moves(stats):
-        # Time from the first report on (workers are warm by then) for --seconds.
         now = time.perf_counter()
-        if counts["first"] is None:
-            counts["first"] = (now, stats.moves_played)
-            deadline[0] = now + args.seconds
-        counts["moves"], counts["last"] = stats.moves_played, now
+        if first[0] is None:
+            first[0] = now
+        if window["start"] is None and now - first[0] >= args.warmup:
+            window["start"] = (now, stats.moves_played, server.counters() if server else None)
+        if window["start"] is not None:
+            window["end"] = (now, stats.moves_played, server.counters() if server else None)
 
-    kwargs["on_moves"] = on_moves
+    def should_stop():
+        return window["start"] is not None and time.perf_counter() - window["start"][0] > args.seconds
+
+    run_selfplay(config=sp_config, num_games=10**6, model_path=stem, model_id=model_id, records_dir=records,
+                 sgf_dir=None, chunk_prefix="bench", seed=2, workers=count, games_per_chunk=10**6, backend=backend,
+                 precision=args.precision, should_stop=should_stop, on_moves=on_moves, pool=pool,
+                 inference=server.client_args if server is not None else None)
+    (t0, m0, c0), (t1, m1, c1) = window["start"], window["end"]
+    seconds = max(t1 - t0, 1e-9)
+    out = {"workers": count, "positions_per_s": round((m1 - m0) / seconds, 1)}
+    if server is not None:
+        batches = max(c1["batches"] - c0["batches"], 1)
+        out.update(server_positions_per_s=round((c1["positions"] - c0["positions"]) / (c1["time"] - c0["time"]), 1),
+                   server_busy_fraction=round((c1["busy_s"] - c0["busy_s"]) / (c1["time"] - c0["time"]), 3),
+                   server_mean_batch=round((c1["positions"] - c0["positions"]) / batches, 1))
+    return out
+
+
+def workers(args, config, loop, sp_config, stem: str, model_id: str, tmp: Path, backend: str) -> dict:
+    """The real thing: worker processes (and the inference server on a GPU), positions/s."""
+    from selfplay.workers import worker_threads
+
+    count = loop.workers or max(1, os.cpu_count() or 1)
+    line = {"bench": "workers", "preset": args.preset, "backend": backend, "threads_per_worker": worker_threads(count),
+            "inference_server": loop._use_inference_server()}
     if loop._use_inference_server():
         from selfplay.inference import InferenceServer
 
         net = net_config_of(config)
-        with InferenceServer(stem, args.device, kwargs["workers"], batch, net.in_planes, config.run.board_size,
+        batch = sp_config.parallel_games * sp_config.search.leaves_per_tree
+        with InferenceServer(stem, args.device, count, batch, net.in_planes, config.run.board_size,
                              net.feature_set) as server:
-            run_selfplay(**kwargs, inference=server.client_args)
+            line.update(timed_selfplay(args, sp_config, stem, model_id, tmp / f"records-{backend}", count, backend,
+                                       server=server))
+        raw = raw_forward(args, config, sp_config, stem, backend, batch=max(1, int(line["server_mean_batch"])))
+        line.update(raw_positions_per_s_at_server_batch=raw["positions_per_s"],
+                    ratio_to_raw=round(line["server_positions_per_s"] / max(raw["positions_per_s"], 1e-9), 3))
     else:
-        run_selfplay(**kwargs)
-    t0, p0 = counts["first"]
-    rate = (counts["moves"] - p0) / max(counts["last"] - t0, 1e-9)
-    return {"bench": "workers", "preset": args.preset, "backend": backend, "workers": count,
-            "threads_per_worker": worker_threads(count),
-            "inference_server": loop._use_inference_server(), "positions_per_s": round(rate, 1)}
+        line.update(timed_selfplay(args, sp_config, stem, model_id, tmp / f"records-{backend}", count, backend))
+    return line
 
 
-def raw_forward(args, config, sp_config, stem: str, backend: str) -> dict:
-    """The network's raw batched throughput at the runner's batch size, in the same run."""
+def stand_in(args, config, sp_config, model_id: str, tmp: Path, count: int) -> dict:
+    """W search processes feeding one inference server whose device is a fixed-time stand-in."""
+    import functools
+
+    from goengine.evaluator import FixedTimeEvaluator
+    from selfplay.inference import InferenceServer
+
+    net = net_config_of(config)
+    size = config.run.board_size
     batch = sp_config.parallel_games * sp_config.search.leaves_per_tree
+    make = functools.partial(FixedTimeEvaluator, size, net.feature_set, args.stand_in_ms)
+    with InferenceServer("stand-in", "cpu", count, batch, net.in_planes, size, net.feature_set,
+                         make_evaluator=make) as server:
+        line = timed_selfplay(args, sp_config, None, model_id, tmp / f"records-stand-in-{count}", count, "torch",
+                              server=server)
+    # The stand-in's raw throughput at the server's mean batch: that batch every MS.
+    raw = line["server_mean_batch"] / (args.stand_in_ms / 1000.0)
+    return {"bench": "stand_in", "preset": args.preset, "stand_in_ms": args.stand_in_ms, **line,
+            "raw_positions_per_s_at_server_batch": round(raw, 1),
+            "ratio_to_raw": round(line["server_positions_per_s"] / max(raw, 1e-9), 3)}
+
+
+def executors(args, config, sp_config, stem: str, model_id: str, tmp: Path, backend: str) -> None:
+    """Worker processes against Ray actors, at each worker count, in one run."""
+    from selfplay.ray_pool import RayWorkerPool
+    from selfplay.ray_session import connect
+    from selfplay.workers import worker_threads
+
+    names = args.executors.split(",")
+    cores = os.cpu_count() or 1
+    if "ray" in names:
+        connect("", num_cpus=cores)
+    local = {}
+    for name in names:
+        for count in _counts(args.worker_counts):
+            # The same network threads per worker on both, so only the executor differs.
+            threads = worker_threads(count, cores)
+            pool = RayWorkerPool(cpus_per_worker=threads) if name == "ray" else None
+            try:
+                line = timed_selfplay(args, sp_config, stem, model_id, tmp / f"records-{name}-{count}", count,
+                                      backend, pool=pool)
+            finally:
+                if pool is not None:
+                    pool.shutdown()
+            line = {"bench": "executor", "executor": name, "preset": args.preset, "backend": backend,
+                    "threads_per_worker": threads, **line}
+            if name == "local":
+                local[count] = line["positions_per_s"]
+            elif count in local:
+                line["ratio_to_local"] = round(line["positions_per_s"] / max(local[count], 1e-9), 3)
+            print(json.dumps(line), flush=True)
+
+
+def _counts(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x.strip()]
+
+
+def raw_forward(args, config, sp_config, stem: str, backend: str, batch: int = 0) -> dict:
+    """The network's raw batched throughput at `batch` (default: the runner's batch size)."""
+    batch = batch or sp_config.parallel_games * sp_config.search.leaves_per_tree
     inner = _evaluator(args, stem, backend)
     x = np.random.default_rng(0).integers(0, 2, size=(batch, net_config_of(config).in_planes, config.run.board_size,
                                                       config.run.board_size), dtype=np.uint8)

@@ -92,3 +92,20 @@ class RandomEvaluator:
             logits[i] = rng.standard_normal(size * size + 1)
             values[i] = rng.uniform(-1.0, 1.0)
         return logits, values
+
+
+class FixedTimeEvaluator(UniformEvaluator):
+    """A stand-in for an accelerator: every batch takes `ms_per_batch` of wall time (sleeping,
+    so the CPU stays free for search), whatever its size, and answers as UniformEvaluator.
+    It shows whether search processes keep an inference server busy without a GPU."""
+
+    def __init__(self, size: int | None, feature_set: str = "agz", ms_per_batch: float = 20.0):
+        super().__init__(size, feature_set)
+        self.seconds_per_batch = ms_per_batch / 1000.0
+
+    def evaluate(self, features_bchw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        import time
+
+        out = super().evaluate(features_bchw)
+        time.sleep(self.seconds_per_batch)
+        return out

@@ -8,6 +8,10 @@ every request that is waiting, runs them as one forward pass, writes each worker
 and answers with the id. Batches from several workers are merged, so the device sees large
 batches even when each worker's search produces a few hundred leaves at a time.
 
+The server counts its busy time (inside the network), positions and batches in shared memory
+(`InferenceServer.counters()`): the busy fraction says whether the search processes keep the
+device fed (near 1) or the device waits for them.
+
 Pipes, one per worker and direction, rather than shared queues: a multiprocessing.Queue has a
 lock shared by every process that uses it, and a worker killed while holding it would silence
 all the others. The request id lets a replacement worker ignore a reply meant for the worker it
@@ -30,7 +34,7 @@ import numpy as np
 from .lifeline import die_with_parent
 
 REPLY_TIMEOUT_S = 120.0
-
+BUSY_S, POSITIONS, BATCHES = range(3)  # the server's counters
 
 @dataclass(frozen=True)
 class Layout:
@@ -55,12 +59,15 @@ class Layout:
         return inputs, logits, values
 
 
-def _serve(model_path: str, device: str, layout: Layout, shm_names: list[str], requests, replies, ready, stop):
+def _serve(model_path: str, device: str, layout: Layout, shm_names: list[str], requests, replies, ready, stop,
+           counters, make_evaluator=None):
     die_with_parent(os.getppid())  # a parent killed alone leaves no server holding the device
     try:
-        from goengine.nn import TorchEvaluator
-
-        evaluator = TorchEvaluator.from_checkpoint(model_path, device=device)
+        if make_evaluator is not None:
+            evaluator = make_evaluator()
+        else:
+            from goengine.nn import TorchEvaluator
+            evaluator = TorchEvaluator.from_checkpoint(model_path, device=device)
         blocks = [shared_memory.SharedMemory(name=name) for name in shm_names]
         views = [layout.views(b.buf) for b in blocks]
         ready.set()
@@ -72,7 +79,11 @@ def _serve(model_path: str, device: str, layout: Layout, shm_names: list[str], r
             if not batch:
                 continue
             features = np.concatenate([views[w][0][:n] for w, n, _ in batch])
+            start = time.perf_counter()
             logits, values = evaluator.evaluate(features)
+            counters[BUSY_S] += time.perf_counter() - start
+            counters[POSITIONS] += len(features)
+            counters[BATCHES] += 1
             offset = 0
             for w, n, request_id in batch:
                 views[w][1][:n] = logits[offset:offset + n]
@@ -91,7 +102,9 @@ class InferenceServer:
     `server.client_args(worker_id)` to build its `RemoteEvaluator`."""
 
     def __init__(self, model_path: str, device: str, num_workers: int, max_batch: int, planes: int, size: int,
-                 feature_set: str = "agz"):
+                 feature_set: str = "agz", make_evaluator=None):
+        """`make_evaluator`: a picklable callable the server process calls to build its
+        evaluator instead of loading `model_path` (a stand-in for a device, in benchmarks)."""
         self.layout = Layout(max_batch, planes, size)
         self.model_path = model_path
         self.device = device
@@ -106,9 +119,12 @@ class InferenceServer:
         self.replies = [recv for recv, _ in reply_pipes]
         self.ready = ctx.Event()
         self.stop = ctx.Event()
+        # One writer (the server), so no lock; a reader may see a batch half counted, no worse.
+        self.shared_counters = ctx.RawArray("d", 3)
         self.process = ctx.Process(target=_serve, args=(model_path, device, self.layout, [b.name for b in self.blocks],
                                                         [recv for recv, _ in request_pipes],
-                                                        [send for _, send in reply_pipes], self.ready, self.stop),
+                                                        [send for _, send in reply_pipes], self.ready, self.stop,
+                                                        self.shared_counters, make_evaluator),
                                    daemon=True)
 
     def __enter__(self) -> "InferenceServer":
@@ -132,6 +148,12 @@ class InferenceServer:
                 b.unlink()
             except FileNotFoundError:
                 pass
+
+    def counters(self) -> dict:
+        """Cumulative busy seconds, positions and batches, and the time they were read at:
+        the busy fraction over a window is the difference of two readings."""
+        c = self.shared_counters
+        return {"time": time.perf_counter(), "busy_s": c[BUSY_S], "positions": c[POSITIONS], "batches": c[BATCHES]}
 
     def client_args(self, worker_id: int) -> dict:
         return {"shm_name": self.blocks[worker_id].name, "layout": self.layout, "worker_id": worker_id,

@@ -1,4 +1,4 @@
-"""Self-play across worker processes.
+"""Self-play across worker processes (or Ray actors, `ray_pool.py`).
 
 W workers (default: one per core) each load their own copy of the model on the CPU, play
 their share of games in lockstep (`runner.py`) and write record chunks (atomically) plus one
@@ -180,6 +180,71 @@ def _summary(record: GameRecord) -> dict:
             "playthrough": record.playthrough, "would_resign": record.would_resign}
 
 
+def worker_seed(seed: int, worker_id: int, attempt: int) -> int:
+    """The seed of one start of one worker: distinct for every (worker, attempt) of a run."""
+    entropy = np.random.SeedSequence(seed).entropy
+    return int(np.random.SeedSequence([entropy, worker_id, attempt]).generate_state(1)[0])
+
+
+class ProcessPool:
+    """Self-play workers as processes on this machine; `run_selfplay`'s default pool.
+
+    A pool starts workers (`launch`), hands over what they said (`poll`), says whether one still
+    runs (`alive`), ends one (`stop`) and ends those still playing (`stop_all`). `run_selfplay`
+    keeps the books (shares, attempts, restarts); a pool only runs workers, so the same books
+    serve processes here and Ray actors on a cluster (`ray_pool.py`)."""
+
+    def __init__(self):
+        self.ctx = mp.get_context("spawn")
+        self.procs: dict[int, mp.Process] = {}
+        # One queue per worker process, replaced when the worker is: a process killed while its
+        # queue's feeder thread holds the queue's write lock leaves that lock taken for good, and
+        # a shared queue would then silence every other worker (and the replacement) too.
+        self.queues: dict[int, Any] = {}
+
+    def threads(self, workers: int) -> int:
+        return worker_threads(workers)
+
+    def launch(self, job: WorkerJob) -> None:
+        w = job.worker_id
+        self.queues[w] = self.ctx.Queue()
+        self.procs[w] = self.ctx.Process(target=worker_process, args=(job, self.queues[w], os.getpid()), daemon=True)
+        self.procs[w].start()
+
+    def _drain(self, w: int) -> list[tuple]:
+        out = []
+        while True:
+            try:
+                out.append(self.queues[w].get_nowait())
+            except queue.Empty:
+                return out
+
+    def poll(self, wait_s: float) -> list[tuple]:
+        """Every worker's messages so far; sleeps `wait_s` first when there are none."""
+        out = [m for w in list(self.queues) for m in self._drain(w)]
+        if not out:
+            time.sleep(wait_s)
+        return out
+
+    def alive(self, worker_id: int) -> bool:
+        return self.procs[worker_id].is_alive()
+
+    def stop(self, worker_id: int) -> tuple[list[tuple], Optional[str]]:
+        """End the worker; returns what it said before it ended and how it ended."""
+        p = self.procs[worker_id]
+        if p.is_alive():
+            p.kill()
+        p.join(timeout=5)
+        return self._drain(worker_id), (f"exit code {p.exitcode}" if p.exitcode is not None else None)
+
+    def stop_all(self) -> None:
+        for p in self.procs.values():
+            if p.is_alive():
+                p.terminate()
+        for p in self.procs.values():
+            p.join(timeout=10)
+
+
 def run_selfplay(*, config: SelfPlayConfig, num_games: int, model_path: Optional[str], model_id: str,
                  records_dir: str | os.PathLike, sgf_dir: Optional[str | os.PathLike], chunk_prefix: str,
                  seed: int, workers: int = 0, games_per_chunk: int = 16,
@@ -187,12 +252,14 @@ def run_selfplay(*, config: SelfPlayConfig, num_games: int, model_path: Optional
                  inference: Optional[Callable[[int], dict]] = None, in_process: bool = False,
                  should_stop: Optional[Callable[[], bool]] = None,
                  on_moves: Optional[Callable[[SelfPlayStats], None]] = None,
-                 backend: str = "auto", precision: Optional[str] = None) -> SelfPlayStats:
-    """Play `num_games` games across worker processes and return the statistics. Records go to
+                 backend: str = "auto", precision: Optional[str] = None, pool=None) -> SelfPlayStats:
+    """Play `num_games` games across workers and return the statistics. Records go to
     `records_dir` as chunks named `{chunk_prefix}-...npz`. `inference(worker_id)`, when given,
     returns the connection of that worker to an inference server (inference.py). When
     `should_stop()` turns true the workers are stopped (chunks already written are kept) and
-    the statistics so far are returned with `interrupted` set."""
+    the statistics so far are returned with `interrupted` set. `pool` runs the workers (default:
+    processes on this machine, `ProcessPool`; `ray_pool.RayWorkerPool` for a Ray cluster); a
+    pool passed in outlives the call, so its idle workers serve the next one."""
     Path(records_dir).mkdir(parents=True, exist_ok=True)
     if sgf_dir is not None:
         Path(sgf_dir).mkdir(parents=True, exist_ok=True)
@@ -203,22 +270,22 @@ def run_selfplay(*, config: SelfPlayConfig, num_games: int, model_path: Optional
     start = time.perf_counter()
     if num_games <= 0:
         return stats
-    ctx = mp.get_context("spawn")
     remaining = list(shares)
     restarts = [0] * workers
-    attempts = [0] * workers
-    seed_seq = np.random.SeedSequence(seed)
     attempt_book = AttemptBook(Path(records_dir), chunk_prefix)
     prune_unrecorded_sgf(records_dir, sgf_dir, chunk_prefix)
+    pool = pool if pool is not None else (None if in_process else ProcessPool())
+    threads = pool.threads(workers) if pool is not None else worker_threads(workers)
+
+    attempt_of: dict[int, int] = {}
 
     def job_for(w: int) -> WorkerJob:
-        attempts[w] = attempt_book.next(w)
-        child_seed = int(np.random.SeedSequence([seed_seq.entropy, w, attempts[w]]).generate_state(1)[0])
-        return WorkerJob(worker_id=w, attempt=attempts[w], num_games=remaining[w], seed=child_seed, config=config,
-                         model_path=model_path, model_id=model_id, records_dir=str(records_dir),
+        attempt = attempt_book.next(w)
+        attempt_of[w] = attempt
+        return WorkerJob(worker_id=w, attempt=attempt, num_games=remaining[w], seed=worker_seed(seed, w, attempt),
+                         config=config, model_path=model_path, model_id=model_id, records_dir=str(records_dir),
                          sgf_dir=None if sgf_dir is None else str(sgf_dir), chunk_prefix=chunk_prefix,
-                         games_per_chunk=games_per_chunk,
-                         threads=worker_threads(workers),
+                         games_per_chunk=games_per_chunk, threads=threads,
                          inference=inference(w) if inference is not None else None, backend=backend,
                          precision=precision)
 
@@ -230,20 +297,16 @@ def run_selfplay(*, config: SelfPlayConfig, num_games: int, model_path: Optional
         stats.seconds = time.perf_counter() - start
         return stats
 
-    # One queue per worker process, replaced when the worker is: a process killed while its
-    # queue's feeder thread holds the queue's write lock leaves that lock taken for good, and a
-    # shared queue would then silence every other worker (and the replacement) too.
-    procs: dict[int, mp.Process] = {}
-    queues: dict[int, Any] = {}
-    last_heard = {}
+    last_heard: dict[int, float] = {}
 
     # What is on disk decides how many games a replacement worker still owes: a worker killed
     # after writing a chunk but before its "chunk" message left the process did write those games.
     existing = {p.name for p in Path(records_dir).glob(f"{chunk_prefix}-*.npz")}
 
-    def games_on_disk(w: int) -> int:
+    def games_on_disk(names: set[str]) -> int:
+        """Games in the chunks `names` that this call's workers wrote."""
         total = 0
-        for p in Path(records_dir).glob(f"{chunk_prefix}-*-w{w:02d}a*c*.npz"):
+        for p in (Path(records_dir) / name for name in sorted(names)):
             if p.name not in existing:
                 try:
                     total += chunk_game_count(p)
@@ -251,10 +314,28 @@ def run_selfplay(*, config: SelfPlayConfig, num_games: int, model_path: Optional
                     quarantine_chunk(p, e)
         return total
 
+    launched: set[int] = set()
+    # Chunks on disk when a worker was given up for dead, per (worker, attempt): a worker that
+    # is only presumed dead (an actor Ray reports lost while its process still runs for a
+    # moment, a node cut off from the cluster) may write another chunk after its games were
+    # counted; such chunks are set aside at the end, so the count stays exact.
+    given_up: dict[tuple[int, int], set[str]] = {}
+
+    def give_up(w: int) -> set[str]:
+        """Worker w's chunks now on disk, which are all of its chunks that will count."""
+        counted = {p.name for p in Path(records_dir).glob(f"{chunk_prefix}-*-w{w:02d}a*c*.npz")}
+        given_up[(w, attempt_of[w])] = counted
+        return counted
+
+    def fence() -> None:
+        for (w, attempt), counted in given_up.items():
+            for p in Path(records_dir).glob(f"{chunk_prefix}-*-w{w:02d}a{attempt}c*.npz"):
+                if p.name not in counted:
+                    quarantine_chunk(p, RecordError(f"{p.name}: written after its worker was given up for dead"))
+
     def launch(w: int) -> None:
-        queues[w] = ctx.Queue()
-        procs[w] = ctx.Process(target=worker_process, args=(job_for(w), queues[w], os.getpid()), daemon=True)
-        procs[w].start()
+        pool.launch(job_for(w))
+        launched.add(w)
         last_heard[w] = time.monotonic()
 
     for w in range(workers):
@@ -284,53 +365,37 @@ def run_selfplay(*, config: SelfPlayConfig, num_games: int, model_path: Optional
         elif kind == "log":
             print(f"worker {w}: {payload}", flush=True)
 
-    def drain(w: int) -> int:
-        """Handle what worker w has said so far; returns how many messages that was."""
-        count = 0
-        while True:
-            try:
-                handle(*queues[w].get_nowait())
-            except queue.Empty:
-                return count
-            count += 1
-
     try:
         while len(done) < workers:
             if should_stop is not None and should_stop():
                 stats.interrupted = True
                 break
-            if not sum(drain(w) for w in list(queues)):
-                time.sleep(0.05)
-            for w, p in list(procs.items()):
-                if w in done:
-                    continue
+            for message in pool.poll(0.05):
+                handle(*message)
+            for w in sorted(launched - done):
                 silent = time.monotonic() - last_heard.get(w, time.monotonic())
-                if p.is_alive() and silent <= HEARTBEAT_TIMEOUT_S:
+                if pool.alive(w) and silent <= HEARTBEAT_TIMEOUT_S:
                     continue
-                if p.is_alive():
-                    p.kill()
-                p.join(timeout=5)
-                drain(w)  # what it said before it died: it may have finished after all
+                last_words, ending = pool.stop(w)
+                for message in last_words:  # it may have finished after all
+                    handle(*message)
                 if w in done:
                     continue
-                remaining[w] = shares[w] - games_on_disk(w)
+                remaining[w] = shares[w] - games_on_disk(give_up(w))
                 if remaining[w] <= 0:
                     done.add(w)
                     continue
                 restarts[w] += 1
                 stats.restarts += 1
-                reason = errors.pop(w, f"exit code {p.exitcode}" if p.exitcode is not None else "no progress")
+                reason = errors.pop(w, ending or "no progress")
                 print(f"self-play worker {w} died ({reason.strip().splitlines()[-1]}); restarting "
                       f"with {remaining[w]} games left", flush=True)
                 if restarts[w] > MAX_RESTARTS:
                     raise RuntimeError(f"self-play worker {w} failed {restarts[w]} times:\n{reason}")
                 launch(w)
     finally:
-        for p in procs.values():
-            if p.is_alive():
-                p.terminate()
-        for p in procs.values():
-            p.join(timeout=10)
+        pool.stop_all()
+        fence()
         prune_unrecorded_sgf(records_dir, sgf_dir, chunk_prefix)  # games of workers that died
     stats.seconds = time.perf_counter() - start
     return stats

@@ -69,3 +69,27 @@ def test_selfplay_workers_play_through_the_server(model, tmp_path):
     games = [g for path in chunk_paths(tmp_path) for g in read_chunk(path)]
     assert stats.games == len(games) == 4 and stats.restarts == 0
     assert all(g.model_id == "net" and g.num_moves > 0 for g in games)
+
+
+def test_the_server_counts_its_busy_time_against_a_stand_in_device(tmp_path):
+    """With a stand-in that takes 50 ms per batch, the server's busy time is that per batch,
+    and a worker that keeps sending keeps it busy most of the time."""
+    import functools
+    import time
+
+    from goengine.evaluator import FixedTimeEvaluator
+
+    stand_in = functools.partial(FixedTimeEvaluator, SIZE, "agz", 50.0)
+    with InferenceServer("unused", "cpu", num_workers=1, max_batch=8, planes=CONFIG.in_planes, size=SIZE,
+                         make_evaluator=stand_in) as server:
+        remote = RemoteEvaluator(**server.client_args(0), timeout=60)
+        before = server.counters()
+        for seed in range(6):
+            logits, values = remote.evaluate(features(8, seed))
+            assert not logits.any() and not values.any()
+        after = server.counters()
+    batches = after["batches"] - before["batches"]
+    busy = after["busy_s"] - before["busy_s"]
+    assert batches == 6 and after["positions"] - before["positions"] == 48
+    assert 6 * 0.05 <= busy < 6 * 0.05 + 0.5
+    assert busy / (after["time"] - before["time"]) > 0.5

@@ -250,3 +250,38 @@ def test_a_second_loop_on_the_same_run_dir_is_refused(tmp_path):
         assert d.read_state() is None  # nothing was run
     with d.locked():  # released with the first holder
         pass
+
+
+FORK_DURING_A_LOOP = """
+import os, sys, time
+from training import rundir
+d = rundir.RunDir(sys.argv[1])
+with d.locked():
+    child = os.fork()
+    if child == 0:  # the helper: lives on past the loop
+        time.sleep(10)
+        os._exit(0)
+time.sleep(1)  # the child closes its copy as it starts; it then lives on for seconds
+try:
+    with d.locked():  # the next loop, while the helper still runs
+        pass
+except rundir.RunDirBusy as e:
+    print(e)
+    sys.exit(1)
+finally:
+    os.kill(child, 9)
+"""
+
+
+def test_a_child_forked_while_the_loop_holds_the_run_dir_does_not_keep_it(tmp_path):
+    """A library that forks a helper during the loop (OpenVINO's telemetry) used to keep the
+    run dir locked after the loop ended, for as long as the helper lived. (In a fresh process:
+    a fork inside this multi-threaded test process can stall in other libraries' fork hooks.)"""
+    import subprocess
+    import sys
+
+    from gtp_helpers import engine_env
+
+    done = subprocess.run([sys.executable, "-c", FORK_DURING_A_LOOP, str(tmp_path)], env=engine_env(),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -349,3 +349,71 @@ def test_inconsistent_chunks_are_refused_before_use(tmp_path, name, changes, mes
         read_chunk(path)
     with pytest.raises(RecordError, match=message):
         load_chunk_games(path)
+
+
+class _PoolWithAZombie:
+    """A pool whose first worker is reported dead at once but plays on, unheard (an actor that
+    Ray reports lost while its process still runs, a node cut off from the cluster)."""
+
+    def __init__(self):
+        import queue
+
+        self.messages, self.unheard = queue.Queue(), queue.Queue()
+        self.started, self.all_threads, self.first = {}, [], True
+
+    def threads(self, workers):
+        return 1
+
+    def launch(self, job):
+        from selfplay.workers import worker_main
+
+        zombie, self.first = self.first, False
+
+        def play():
+            if zombie:
+                time.sleep(0.5)  # it writes only after it was given up (the parent checks every 50 ms)
+                worker_main(job, self.unheard)
+            else:
+                worker_main(job, self.messages)
+
+        thread = threading.Thread(target=play, daemon=True)
+        thread.start()
+        self.started[job.worker_id] = (thread, zombie)
+        self.all_threads.append(thread)
+
+    def poll(self, wait_s):
+        out = []
+        while not self.messages.empty():
+            out.append(self.messages.get_nowait())
+        if not out:
+            time.sleep(wait_s)
+        return out
+
+    def alive(self, worker_id):
+        thread, zombie = self.started[worker_id]
+        return thread.is_alive() and not zombie
+
+    def stop(self, worker_id):
+        return [], "reported lost"
+
+    def stop_all(self):
+        for thread in self.all_threads:
+            thread.join(timeout=60)  # the zombie too: its late chunks are on disk before the end
+
+
+def test_chunks_written_after_a_worker_was_given_up_do_not_count(tmp_path):
+    config = SelfPlayConfig(board_size=5, komi=0.5, parallel_games=1, search=SearchConfig(num_simulations=4, leaves_per_tree=1),
+                            allow_resign=False, pass_rule="end")
+    pool = _PoolWithAZombie()
+    records, sgf = tmp_path / "r", tmp_path / "sgf"
+    stats = run_selfplay(config=config, num_games=4, model_path=None, model_id="uniform", records_dir=records,
+                         sgf_dir=sgf, chunk_prefix="gen000001", seed=1, workers=1, games_per_chunk=1, pool=pool)
+    assert stats.restarts == 1
+    games = [g for p in sorted(records.glob("gen000001-*.npz")) for g in read_chunk(p)]
+    assert len(games) == 4 and all("a1c" in p.name for p in records.glob("gen000001-*.npz"))
+    late = list((records / "quarantine").glob("gen000001-*-w00a0c*.npz"))
+    said = []
+    while not pool.unheard.empty():
+        said.append(pool.unheard.get_nowait())
+    assert late, f"the zombie wrote nothing, the test tested nothing; it said {said}"
+    assert len(list(sgf.glob("*.sgf"))) == 4  # only the recorded games'

@@ -11,7 +11,8 @@ from .config import RunConfig, load_preset, load_toml, preset_names
 
 # Settings that may change between restarts of one run without changing what it computes.
 _RESTARTABLE = {("run", "generations"), ("run", "device"), ("run", "backend"), ("run", "precision"),
-                ("training", "precision"),
+                ("run", "executor"), ("run", "ray_address"), ("run", "ray_cpus_per_worker"),
+                ("training", "precision"), ("training", "processes"),
                 ("selfplay", "workers")}
 
 
@@ -22,9 +23,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-dir", required=True, help="where the run keeps its state; rerun to resume")
     parser.add_argument("--generations", type=int, default=None,
                         help="stop after this many generations in total (default: the preset's; 0 = until stopped)")
-    parser.add_argument("--workers", type=int, default=None, help="self-play processes (default: one per core)")
+    parser.add_argument("--workers", type=int, default=None, help="self-play processes, or Ray actors (default: one per core of this machine or of the cluster)")
     parser.add_argument("--device", default=None, help="cpu, cuda or auto")
     add_runtime_arguments(parser, backend_default=None)
+    parser.add_argument("--executor", default=None, choices=("local", "ray"),
+                        help="where self-play runs: local worker processes (the default) or actors on a Ray "
+                             "cluster (pip install -e '.[ray]')")
+    parser.add_argument("--address", default=None,
+                        help="with --executor ray: the cluster to join ('auto': the one `ray start` began here; "
+                             "host:port); default: a private Ray on this machine")
+    parser.add_argument("--async", dest="asynchronous", action="store_true",
+                        help="the asynchronous loop (with --executor ray): self-play, training and gating at once")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="override a setting, e.g. --set selfplay.visits=32 (repeatable)")
     parser.add_argument("--reconfigure", action="store_true",
@@ -50,6 +59,12 @@ def resolve_config(args: argparse.Namespace, saved: RunConfig | None) -> RunConf
         extra.append(f"run.backend={args.backend!r}")
     if getattr(args, "precision", None) is not None:
         extra.append(f"run.precision={args.precision!r}")
+    if getattr(args, "executor", None) is not None:
+        extra.append(f"run.executor={args.executor!r}")
+    if getattr(args, "address", None) is not None:
+        extra.append(f"run.ray_address={args.address!r}")
+    if getattr(args, "asynchronous", False):
+        extra.append("run.mode='async'")
     config = config.override(extra)
     if saved is not None and not args.reconfigure:
         diffs = _differences(saved, config)
@@ -72,7 +87,6 @@ def _differences(a: RunConfig, b: RunConfig) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .loop import TrainingLoop
     from goengine.atomic import atomic_write_text
 
     from .rundir import RunDir, RunDirBusy
@@ -84,14 +98,30 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"goengine train: {e}", file=sys.stderr)
         return 2
+    if config.run.executor == "ray":
+        from selfplay.ray_session import RayMissing, import_ray
+        try:
+            import_ray()
+        except RayMissing as e:
+            print(f"goengine train: {e}", file=sys.stderr)
+            return 2
     run_dir.create()
     atomic_write_text(run_dir.config_path, config.to_toml())
-    loop = TrainingLoop(run_dir.root, config, workers=config.selfplay.workers, progress=not args.no_progress)
+    if config.run.mode == "async":
+        from .async_loop import AsyncLoop
+        loop = AsyncLoop(run_dir.root, config, progress=not args.no_progress)
+    else:
+        from .loop import TrainingLoop
+        loop = TrainingLoop(run_dir.root, config, workers=config.selfplay.workers, progress=not args.no_progress)
     try:
         state = loop.run()
     except RunDirBusy as e:
         print(f"goengine train: {e}", file=sys.stderr)
         return 2
-    print(f"stopped after generation {state['generation']} ({state['phase']}); best network {state['best']}; "
-          f"rerun the same command to continue")
+    if config.run.mode == "async":
+        print(f"stopped after {state['candidates']} candidates ({state['train_steps']} training steps); best "
+              f"network {state['best']}; rerun the same command to continue")
+    else:
+        print(f"stopped after generation {state['generation']} ({state['phase']}); best network {state['best']}; "
+              f"rerun the same command to continue")
     return 0

@@ -33,6 +33,13 @@ class RunSection:
     device: str = "auto"          # auto: cuda when available, else cpu
     backend: str = "auto"         # network runtime: auto | torch | openvino | onnxruntime
     precision: str = "auto"       # auto (bf16 on CPUs with native bf16, else exact) | fp32 | bf16
+    # Where self-play runs: "local" (worker processes on this machine) or "ray" (actors on a
+    # Ray cluster; needs `pip install -e '.[ray]'`).
+    executor: str = "local"
+    ray_address: str = ""         # "": a private Ray on this machine; "auto": the `ray start` cluster; host:port
+    ray_cpus_per_worker: int = 1  # CPUs (and network threads) per self-play actor
+    # "generational": self-play, train, gate in turn; "async": all three at once (executor "ray")
+    mode: str = "generational"
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,12 @@ class TrainingSection:
     score_loss_weight: float = 0.0
     min_window_games: int = 0     # train only once the window holds this many games
     precision: str = "auto"       # auto: bf16 autocast on CUDA and on CPUs with native bf16 | fp32 | bf16
+    # Trainer processes with DistributedDataParallel (one per GPU on a GPU machine); the
+    # global batch_size is split between them.
+    processes: int = 1
+    # Asynchronous mode: train at most this many samples per self-play position recorded, so a
+    # fast trainer waits for games instead of overfitting the first ones (0: no limit).
+    samples_per_position: float = 4.0
 
 
 @dataclass(frozen=True)
@@ -142,6 +155,18 @@ class RunConfig:
         r, s, t, g = self.run, self.selfplay, self.training, self.gating
         if r.backend not in ("auto", "torch", "openvino", "onnxruntime"):
             raise ValueError("run.backend must be auto, torch, openvino or onnxruntime")
+        if r.executor not in ("local", "ray"):
+            raise ValueError("run.executor must be local or ray")
+        if r.mode not in ("generational", "async"):
+            raise ValueError("run.mode must be generational or async")
+        if r.mode == "async" and r.executor != "ray":
+            raise ValueError("run.mode = 'async' runs on Ray: add --executor ray (or --set run.executor=ray)")
+        if r.ray_cpus_per_worker < 1:
+            raise ValueError("run.ray_cpus_per_worker must be at least 1")
+        if t.processes < 1 or t.batch_size % t.processes:
+            raise ValueError("training.processes must be at least 1 and divide training.batch_size")
+        if t.samples_per_position < 0:
+            raise ValueError("training.samples_per_position must be >= 0")
         if r.precision not in ("auto", "fp32", "bf16"):
             raise ValueError("run.precision must be auto, fp32 or bf16")
         if t.precision not in ("auto", "fp32", "bf16"):

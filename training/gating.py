@@ -9,7 +9,7 @@ is started."""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Optional
 
 from .config import RunConfig
 from .rundir import RunDir
@@ -20,7 +20,10 @@ def gate_match_id(generation: int, candidate: str, best: str) -> str:
 
 
 def gate(run_dir: RunDir, config: RunConfig, *, best: str, candidate: str, generation: int, device: str,
-         backend: str = "auto", precision=None, progress: bool = True, log: Callable[[str], None] = print) -> dict:
+         backend: str = "auto", precision=None, progress: bool = True, log: Callable[[str], None] = print,
+         candidate_stem: Optional[str] = None, best_stem: Optional[str] = None) -> dict:
+    """Play the gate; the checkpoints are the run dir's unless `candidate_stem`/`best_stem`
+    name copies (a gatekeeper on a node that does not see the run dir's models)."""
     g = config.gating
     if g.mode == "always" or best == candidate:
         return {"promoted": True, "gate_wins": 0, "gate_losses": 0, "gate_draws": 0}
@@ -46,7 +49,9 @@ def gate(run_dir: RunDir, config: RunConfig, *, best: str, candidate: str, gener
         bar.update_to(len(match.games))  # resumed games included
 
     run_dir.adopt_legacy_ledger()  # gates of an older run, recorded in ledger.jsonl, count as played
-    result = play_match(f"{candidate}={run_dir.model_stem(candidate)}", f"{best}={run_dir.model_stem(best)}",
+    candidate_stem = candidate_stem or str(run_dir.model_stem(candidate))
+    best_stem = best_stem or str(run_dir.model_stem(best))
+    result = play_match(f"{candidate}={candidate_stem}", f"{best}={best_stem}",
                         match_config, progress=on_game, ledger=run_dir.ledger, resume=True)
     bar.close()
     played = result.wins + result.losses + result.draws

@@ -53,10 +53,28 @@ def summary_line(generation: int, current: dict, best: str) -> str:
 
 
 def resolve_device(name: str) -> str:
-    if name != "auto":
-        return name
-    import torch
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    """goengine.nn.backends.resolve_device, imported when called: torch loads only when needed."""
+    from goengine.nn.backends import resolve_device as device_of
+    return device_of(name)
+
+
+def selfplay_config_of(config: RunConfig, resign_threshold: Optional[float] = None):
+    """The self-play settings of a run (`resign_threshold` replaces the preset's when given)."""
+    from goengine.search import SearchConfig
+    from selfplay.runner import SelfPlayConfig
+
+    c, s = config.run, config.selfplay
+    search = SearchConfig(num_simulations=s.visits, leaves_per_tree=s.leaves_per_tree,
+                          c_init=s.c_init, fpu_reduction=s.fpu_reduction, dirichlet_noise=s.dirichlet_noise,
+                          dirichlet_alpha=s.dirichlet_alpha or None, dirichlet_weight=s.dirichlet_weight,
+                          gumbel=s.gumbel, gumbel_m=s.gumbel_m)
+    return SelfPlayConfig(board_size=c.board_size, komi=c.komi, rules=c.rules, max_moves=c.max_moves or None,
+                          parallel_games=s.parallel_games, search=search, full_search_prob=s.full_search_prob,
+                          cheap_simulations=s.cheap_visits, temperature=s.temperature,
+                          temperature_moves=s.temperature_moves,
+                          resign_threshold=s.resign_threshold if resign_threshold is None else resign_threshold,
+                          resign_consecutive=s.resign_consecutive, playthrough_fraction=s.playthrough_fraction,
+                          allow_resign=s.allow_resign, pass_rule=s.pass_rule)
 
 
 class TrainingLoop:
@@ -71,6 +89,7 @@ class TrainingLoop:
         self.device = resolve_device(config.run.device)
         self._stop = False
         self._tb = None
+        self._pool = None  # the Ray actors that play self-play (executor "ray")
 
     # --- state -------------------------------------------------------------------------------
 
@@ -94,7 +113,28 @@ class TrainingLoop:
         dir; None or 0: until stopped). Returns the final state."""
         self.dir.create()
         with self.dir.locked():
-            return self._run_locked(generations)
+            try:
+                self._start_executor()
+                return self._run_locked(generations)
+            finally:
+                if self._pool is not None:
+                    self._pool.shutdown()
+                    self._pool = None
+
+    def _start_executor(self) -> None:
+        """With executor "ray": join the cluster and make the pool of self-play actors (kept
+        from generation to generation, so an actor loads torch and the kernels once)."""
+        r = self.config.run
+        if r.executor != "ray" or self.in_process_selfplay:
+            return
+        from selfplay.ray_pool import RayWorkerPool
+        from selfplay.ray_session import connect
+
+        ray = connect(r.ray_address)
+        if not self.workers:
+            cpus = int(ray.cluster_resources().get("CPU", 1))
+            self.workers = max(1, cpus // r.ray_cpus_per_worker)
+        self._pool = RayWorkerPool(cpus_per_worker=r.ray_cpus_per_worker)
 
     def _run_locked(self, generations: Optional[int]) -> dict:
         from .models import create_initial_model
@@ -102,6 +142,8 @@ class TrainingLoop:
         for path in self.dir.remove_stale_temps():
             self.log(f"removed {path}, the temporary file of a write that was interrupted")
         state = self.dir.read_state() or self._initial_state()
+        if state.get("mode") == "async":
+            raise ValueError(f"{self.dir.root} holds an asynchronous run; continue it with --async")
         if state["best"] is None:
             model_id = create_initial_model(self.dir, self.config)
             state.update(best=model_id, latest=model_id)
@@ -190,21 +232,7 @@ class TrainingLoop:
         return result.threshold
 
     def _selfplay_config(self, resign_threshold: Optional[float] = None):
-        from goengine.search import SearchConfig
-        from selfplay.runner import SelfPlayConfig
-
-        c, s = self.config.run, self.config.selfplay
-        search = SearchConfig(num_simulations=s.visits, leaves_per_tree=s.leaves_per_tree,
-                              c_init=s.c_init, fpu_reduction=s.fpu_reduction, dirichlet_noise=s.dirichlet_noise,
-                              dirichlet_alpha=s.dirichlet_alpha or None, dirichlet_weight=s.dirichlet_weight,
-                              gumbel=s.gumbel, gumbel_m=s.gumbel_m)
-        return SelfPlayConfig(board_size=c.board_size, komi=c.komi, rules=c.rules, max_moves=c.max_moves or None,
-                              parallel_games=s.parallel_games, search=search, full_search_prob=s.full_search_prob,
-                              cheap_simulations=s.cheap_visits, temperature=s.temperature,
-                              temperature_moves=s.temperature_moves,
-                              resign_threshold=s.resign_threshold if resign_threshold is None else resign_threshold,
-                              resign_consecutive=s.resign_consecutive, playthrough_fraction=s.playthrough_fraction,
-                              allow_resign=s.allow_resign, pass_rule=s.pass_rule)
+        return selfplay_config_of(self.config, resign_threshold)
 
     def _selfplay(self, g: int, best: str, resign_threshold: Optional[float] = None) -> dict:
         from selfplay.records import count_games
@@ -236,7 +264,7 @@ class TrainingLoop:
                       seed=seed, workers=self.workers, games_per_chunk=s.games_per_chunk,
                       progress=progress if self.progress else None, in_process=self.in_process_selfplay,
                       should_stop=lambda: self._stop, on_moves=show_moves if self.progress else None,
-                      backend=self.config.run.backend, precision=self._precision())
+                      backend=self.config.run.backend, precision=self._precision(), pool=self._pool)
         if self._use_inference_server() and need > 0:
             from selfplay.inference import InferenceServer
 
@@ -285,23 +313,33 @@ class TrainingLoop:
 
         if self._use_inference_server():
             return f"network runtime: torch on {self.device} (one inference process for the self-play workers)"
+        if self._pool is not None:
+            address = self.config.run.ray_address or "a private Ray on this machine"
+            return (f"self-play on Ray ({address}): {self.workers} actor(s) x {self._pool.cpus_per_worker} CPU(s), "
+                    f"network runtime {self.config.run.backend}")
         backend, device = resolve_backend(self.config.run.backend, self.device)
         workers = 1 if self.in_process_selfplay else (self.workers or max(1, os.cpu_count() or 1))
         return (f"network runtime: {backend} on {device} ({self._precision() or 'exact'}); self-play "
                 f"{workers} worker(s) x {worker_threads(workers)} thread(s)")
 
     def _use_inference_server(self) -> bool:
+        if self._pool is not None:
+            return False  # each actor runs its own network
         mode = self.config.selfplay.inference_server
         if mode == "auto":
             return self.device.startswith("cuda") and not self.in_process_selfplay
         return mode in ("on", "true", "yes")
 
     def _train(self, g: int, state: dict) -> dict:
-        from .models import train_generation
+        from .models import train_generation, train_generation_distributed
 
         start = time.perf_counter()
-        result = train_generation(self.dir, self.config, generation=g, parent=state["latest"],
-                                  device=self.device, tb=self._writer(), progress=self.progress, report=self.log)
+        if self.config.training.processes > 1:
+            result = train_generation_distributed(self.dir, self.config, generation=g, parent=state["latest"],
+                                                  device=self.device)
+        else:
+            result = train_generation(self.dir, self.config, generation=g, parent=state["latest"],
+                                      device=self.device, tb=self._writer(), progress=self.progress, report=self.log)
         result["train_seconds"] = time.perf_counter() - start
         return result
 

@@ -62,10 +62,12 @@ def train_config_of(config: RunConfig, device: str):
 
 
 def train_generation(run_dir: RunDir, config: RunConfig, *, generation: int, parent: str, device: str,
-                     tb=None, progress: bool = True, report=None) -> dict:
+                     tb=None, progress: bool = True, report=None, window=None, dist=None) -> dict:
     """Train the candidate of `generation` from `parent` (the previous candidate) and save it.
     Returns {"candidate", "train_steps", "loss", "policy_loss", "value_loss", "samples_per_s"}.
-    `report(message)` hears of record chunks set aside as unreadable."""
+    `report(message)` hears of record chunks set aside as unreadable. `window`: a ReplayWindow
+    to refresh and reuse (the asynchronous loop keeps one, so old chunks are parsed once).
+    `dist`: this process's DistContext in a DDP group (`distributed.py`); only rank 0 saves."""
     from goengine.nn import load_checkpoint, save_checkpoint
 
     from .dataset import SampleStream
@@ -75,11 +77,18 @@ def train_generation(run_dir: RunDir, config: RunConfig, *, generation: int, par
     t = config.training
     model, net_config, meta = load_checkpoint(run_dir.model_stem(parent), device=device)
     model.train()
-    trainer = Trainer(model, net_config, train_config_of(config, device), tb_writer=tb)
+    if dist is None:
+        trainer = Trainer(model, net_config, train_config_of(config, device), tb_writer=tb)
+    else:
+        from .distributed import DistributedTrainer
+        trainer = DistributedTrainer(model, net_config, train_config_of(config, device), dist, tb_writer=tb)
     step0 = int(meta.get("step", 0))
     trainer.step = step0
     _load_optimizer_state(run_dir, trainer, parent)
-    window = ReplayWindow(run_dir.records, t.window_games, board_size=config.run.board_size, report=report)
+    if window is None:
+        window = ReplayWindow(run_dir.records, t.window_games, board_size=config.run.board_size, report=report)
+    else:
+        window.refresh()
     candidate = model_id_of(generation, config)
     metrics: dict = {}
     steps = t.steps_per_generation if window.num_games >= max(1, t.min_window_games) else 0
@@ -95,14 +104,45 @@ def train_generation(run_dir: RunDir, config: RunConfig, *, generation: int, par
         with SampleStream(window, net_config, t.batch_size, seed=seed) as batches:
             metrics = trainer.train_steps(batches, steps, progress=report)
         bar.close()
-    save_checkpoint(run_dir.model_stem(candidate), trainer.model, net_config, step=step0 + steps,
-                    parent_model_id=parent, model_id=candidate, train_config=config.to_dict(),
-                    extra={"window_games": window.num_games, "window_positions": window.num_positions})
-    _save_optimizer_state(run_dir, trainer, candidate)
+    if dist is None or dist.rank == 0:
+        save_checkpoint(run_dir.model_stem(candidate), trainer.model, net_config, step=step0 + steps,
+                        parent_model_id=parent, model_id=candidate, train_config=config.to_dict(),
+                        extra={"window_games": window.num_games, "window_positions": window.num_positions})
+        _save_optimizer_state(run_dir, trainer, candidate)
     return {"candidate": candidate, "train_steps": steps, "loss": metrics.get("loss", float("nan")),
             "policy_loss": metrics.get("policy_loss", float("nan")),
             "value_loss": metrics.get("value_loss", float("nan")),
             "samples_per_s": metrics.get("samples_per_s", float("nan"))}
+
+
+def train_generation_distributed(run_dir: RunDir, config: RunConfig, *, generation: int, parent: str,
+                                 device: str) -> dict:
+    """`train_generation` on `training.processes` local processes with DDP (one per GPU when
+    `device` is CUDA); returns rank 0's result."""
+    from .distributed import spawn
+
+    result_path = run_dir.train_state.parent / f"ddp-result-{generation:06d}.json"
+    device_type = "cuda" if device.startswith("cuda") else "cpu"
+    spawn(_train_rank, config.training.processes,
+          (str(run_dir.root), config.to_dict(), generation, parent, str(result_path)), device_type=device_type)
+    result = json.loads(result_path.read_text())
+    result_path.unlink()
+    return result
+
+
+def _train_rank(ctx, root: str, config: dict, generation: int, parent: str, result_path: str) -> None:
+    from .async_trainer import optional_writer
+
+    run_dir, config = RunDir(root), RunConfig.from_dict(config)
+    tb = optional_writer(run_dir.tensorboard) if ctx.rank == 0 else None
+    try:
+        result = train_generation(run_dir, config, generation=generation, parent=parent, device=ctx.device, tb=tb,
+                                  progress=ctx.rank == 0, dist=ctx)
+    finally:
+        if tb is not None:
+            tb.close()
+    if ctx.rank == 0:
+        atomic_write_json(result_path, result)
 
 
 def _progress_bar(enabled: bool, generation: int, steps: int):

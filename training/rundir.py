@@ -23,6 +23,25 @@ from selfplay.rundir import RunDir as RunFiles
 STATE_VERSION = 1
 
 
+# A flock belongs to the open file, which a forked child shares: a library that forks a helper
+# while the loop runs (OpenVINO's telemetry can, and waits on it for a while) would hold the run dir
+# after the loop has let it go. Forked children close their copies at once.
+_held_lock_fds: set[int] = set()
+
+
+def _close_inherited_locks() -> None:
+    for fd in list(_held_lock_fds):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _held_lock_fds.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_inherited_locks)
+
+
 class RunDirBusy(RuntimeError):
     """Another process runs the loop on this run directory."""
 
@@ -59,6 +78,7 @@ class RunDir(RunFiles):
         loops on one run dir would both count and write the same generation."""
         self.root.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        _held_lock_fds.add(fd)
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -70,6 +90,7 @@ class RunDir(RunFiles):
             os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
             yield
         finally:
+            _held_lock_fds.discard(fd)
             os.close(fd)
 
     def remove_stale_temps(self) -> list[Path]:

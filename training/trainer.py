@@ -182,12 +182,19 @@ class Trainer:
 
     # --- one step -------------------------------------------------------------------------------
 
+    def forward(self, x: torch.Tensor):
+        return self.model(x)
+
+    def masked_mean(self, values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The mean of `values` [B] over the samples whose mask is 1."""
+        return (values * mask).sum() / mask.sum().clamp(min=1.0)
+
     def losses(self, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Every loss term and statistic of one batch, as 0-d tensors (loss carries the graph)."""
         c = self.config
         x = tensors["features"].float()
         with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
-            out = self.model(x)
+            out = self.forward(x)
         zero = x.new_zeros(())
         terms = dict.fromkeys(METRIC_NAMES, zero)
         loss = zero
@@ -195,7 +202,7 @@ class Trainer:
             log_p = F.log_softmax(out.policy_logits.float(), dim=1)
             mask = tensors["policy_mask"]
             cross_entropy = -(tensors["policy_target"] * log_p).sum(dim=1)
-            terms["policy_loss"] = (cross_entropy * mask).sum() / mask.sum().clamp(min=1.0)
+            terms["policy_loss"] = self.masked_mean(cross_entropy, mask)
             loss = loss + terms["policy_loss"]
             with torch.no_grad():
                 terms["policy_entropy"] = -(log_p.exp() * log_p).sum(dim=1).mean()
@@ -205,18 +212,17 @@ class Trainer:
             loss = loss + c.value_loss_weight * terms["value_loss"]
             with torch.no_grad():
                 decided = (z != 0).float()
-                agree = ((v > 0) == (z > 0)).float() * decided
-                terms["value_sign_acc"] = agree.sum() / decided.sum().clamp(min=1.0)
+                terms["value_sign_acc"] = self.masked_mean(((v > 0) == (z > 0)).float(), decided)
         if out.ownership is not None:
             mask = tensors["ownership_mask"]
             per_sample = (out.ownership.float() - tensors["ownership_target"]).pow(2).mean(dim=1)
-            terms["ownership_loss"] = (per_sample * mask).sum() / mask.sum().clamp(min=1.0)
+            terms["ownership_loss"] = self.masked_mean(per_sample, mask)
             loss = loss + c.ownership_loss_weight * terms["ownership_loss"]
         if out.score is not None:
             mask = tensors["score_mask"]
             per_sample = F.huber_loss(out.score.float(), tensors["score_target"], reduction="none",
                                       delta=c.score_huber_delta)
-            terms["score_loss"] = (per_sample * mask).sum() / mask.sum().clamp(min=1.0)
+            terms["score_loss"] = self.masked_mean(per_sample, mask)
             loss = loss + c.score_loss_weight * terms["score_loss"]
         terms["loss"] = loss
         return terms

@@ -1,0 +1,76 @@
+"""`goengine train --executor/--address/--async`: the local executor needs no Ray, asking for
+Ray without it says how to install it, and weights shipped to actors arrive intact."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from gtp_helpers import engine_env
+
+
+def test_the_local_executor_never_imports_ray():
+    code = ("import sys, training.cli, training.loop, selfplay.workers\n"
+            "from training.config import load_preset\n"
+            "assert load_preset('5x5-smoke').run.executor == 'local'\n"
+            "assert 'ray' not in sys.modules, 'ray imported'\n")
+    subprocess.run([sys.executable, "-c", code], check=True, env=engine_env(), timeout=120)
+
+
+def test_asking_for_ray_without_it_says_how_to_install_it(tmp_path, monkeypatch, capsys):
+    from goengine.cli import main
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # what `import ray` meets where it is not installed
+    run_dir = tmp_path / "run"
+    assert main(["train", "--preset", "5x5-smoke", "--run-dir", str(run_dir), "--executor", "ray",
+                 "--address", "auto", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "pip install -e '.[ray]'" in err, err
+    assert not run_dir.exists()
+
+
+def test_async_needs_the_ray_executor(tmp_path, capsys):
+    from goengine.cli import main
+
+    assert main(["train", "--preset", "5x5-smoke", "--run-dir", str(tmp_path / "run"), "--async"]) == 2
+    assert "--executor ray" in capsys.readouterr().err
+
+
+def test_the_cluster_settings_may_change_between_restarts():
+    import argparse
+
+    from training.cli import resolve_config
+    from training.config import load_preset
+
+    saved = load_preset("5x5-smoke")
+    args = argparse.Namespace(preset=None, set=[], generations=None, device=None, workers=None, reconfigure=False,
+                              executor="ray", address="auto", asynchronous=False)
+    config = resolve_config(args, saved)
+    assert (config.run.executor, config.run.ray_address, config.run.mode) == ("ray", "auto", "generational")
+    args.asynchronous = True
+    with pytest.raises(ValueError, match="run.mode"):  # a generational run dir stays generational
+        resolve_config(args, saved)
+
+
+def test_shipped_weights_arrive_intact_and_a_damaged_checkpoint_is_not_shipped(tmp_path):
+    from goengine.nn import load_evaluator
+    from selfplay.shipped_weights import ShippedWeights
+    from training.config import load_preset
+    from training.models import create_initial_model
+    from training.rundir import RunDir
+
+    d = RunDir(tmp_path / "run")
+    d.create()
+    model_id = create_initial_model(d, load_preset("5x5-smoke"))
+    shipped = ShippedWeights.from_checkpoint(d.model_stem(model_id))
+    stem = shipped.materialize(tmp_path / "cache")
+    assert stem == str(tmp_path / "cache" / shipped.sha256 / model_id)
+    assert load_evaluator(stem, backend="torch").board_size in (None, 5)
+    assert shipped.materialize(tmp_path / "cache") == stem  # found in the cache the second time
+
+    weights = d.model_stem(model_id).with_suffix(".safetensors")
+    weights.write_bytes(weights.read_bytes()[:-10])
+    with pytest.raises(ValueError, match="sha256"):
+        ShippedWeights.from_checkpoint(d.model_stem(model_id))
