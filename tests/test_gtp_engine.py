@@ -189,6 +189,14 @@ def test_restrict_root_drops_moves_and_their_statistics():
     assert abs(after.root_value * (after.visit_counts.sum() + 1) - total) < 1e-6
 
 
+    # A root already restricted to E5, C3, G7 (pass gone) asked to keep only D4: neither D4 nor
+    # pass is among its edges, so it keeps what it has rather than leaving the search no move.
+    only_d4 = np.zeros(82, bool)
+    only_d4[action_of_loc(loc_of_vertex("D4", 9), 9)] = True
+    assert restrict_root(searcher.player.search, 0, only_d4) == 3
+    searcher.player.search.search([0], [16])
+    assert int(tree.node_i[0, EDGE_COUNT, root]) == 3
+
 
 def test_the_rollout_search_gtp_plans_is_the_one_that_runs():
     """thinking.py plans the rollout search's tree room (tree_memory_factor 2) and its own

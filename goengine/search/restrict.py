@@ -23,7 +23,7 @@ from .tree import (ACTION, CHILD, EDGE_COUNT, EDGE_START, EXPANDED, ROOT, SQUARE
 def restrict_root(search, g: int, allowed: np.ndarray) -> int:
     """Keep only the allowed root edges of tree g; returns how many remain, or -1 when the
     root is not expanded yet. When no legal move is allowed, pass is kept so that the
-    search always has a move."""
+    search always has a move (and every edge when pass is not among them)."""
     t = search.trees
     root = int(t.counts[g, ROOT])
     if t.node_i[g, STATE, root] != EXPANDED:
@@ -35,6 +35,10 @@ def restrict_root(search, g: int, allowed: np.ndarray) -> int:
     keep = allowed[actions].astype(bool)
     if not keep.any():
         keep = actions == len(allowed) - 1
+    if not keep.any():
+        # Neither an allowed move nor pass among the root's edges (a root expanded under an
+        # earlier restriction): searching every edge beats a root with no move at all.
+        return count
     if keep.all():
         return count
     for e in edges[~keep]:
