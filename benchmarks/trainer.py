@@ -52,7 +52,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--seconds", type=float, default=20.0, help="time for each of the two measurements")
     p.add_argument("--games", type=int, default=128, help="synthetic games in the window")
     p.add_argument("--device", default="auto")
-    p.add_argument("--no-bf16", action="store_true", help="no bf16 autocast on CUDA")
+    p.add_argument("--no-bf16", action="store_true", help="train in fp32 (default: bf16 autocast on CUDA and on CPUs with native bf16)")
     p.add_argument("--prefetch", type=int, default=None,
                    help="batches built ahead on a thread (default: 2 on CUDA, 0 on the CPU)")
     p.add_argument("--seed", type=int, default=0)
@@ -101,7 +101,8 @@ def main() -> None:
     args = parse_args()
     fs = get_feature_set(args.feature_set)
     net = NetConfig.from_tag(args.tag, in_planes=fs.num_planes, feature_set=fs.name, board_sizes=(args.size,))
-    config = TrainConfig(batch_size=args.batch_size, device=args.device, bf16=not args.no_bf16, log_every=10**9)
+    config = TrainConfig(batch_size=args.batch_size, device=args.device,
+                         precision="fp32" if args.no_bf16 else "auto", log_every=10**9)
     model = build_network(net)
     trainer = Trainer(model, net, config)
     cuda = trainer.device.type == "cuda"

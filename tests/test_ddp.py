@@ -50,7 +50,7 @@ def _batches() -> list[Batch]:
 
 
 def _train_config() -> TrainConfig:
-    return TrainConfig(batch_size=BATCH, learning_rate=0.05, device="cpu", bf16=False, cpu_bf16=False,
+    return TrainConfig(batch_size=BATCH, learning_rate=0.05, device="cpu", precision="fp32",
                        ownership_loss_weight=0.5)
 
 

@@ -231,16 +231,16 @@ def tiny_window(tmp_path, n=5, games=4, moves=6):
     return ReplayWindow(tmp_path, games)
 
 
-@pytest.mark.parametrize("cpu_bf16", [False, True], ids=["fp32", "bf16-autocast"])
-def test_trainer_overfits_a_tiny_window(tmp_path, cpu_bf16):
+@pytest.mark.parametrize("precision", ["fp32", "bf16"], ids=["fp32", "bf16-autocast"])
+def test_trainer_overfits_a_tiny_window(tmp_path, precision):
     torch.manual_seed(0)
     window = tiny_window(tmp_path)
     net = NetConfig(blocks=1, channels=32, head_channels=16, value_hidden=32, board_sizes=(5,),
                     ownership=True, score=True)
     config = TrainConfig(batch_size=16, optimizer="adamw", learning_rate=1e-2, weight_decay=0.0,
-                         device="cpu", log_every=50, score_loss_weight=0.1, cpu_bf16=cpu_bf16)
+                         device="cpu", log_every=50, score_loss_weight=0.1, precision=precision)
     trainer = Trainer(build_network(net), net, config)
-    assert trainer.autocast == cpu_bf16
+    assert trainer.autocast == (precision == "bf16")
     with SampleStream(window, net, config.batch_size, seed=0, symmetries=False) as batches:
         first = trainer.train_steps(batches, 10)
         trainer.train_steps(batches, 100)
@@ -282,7 +282,8 @@ def test_sgd_l2_matches_the_explicit_term_and_logs_scalars(tmp_path):
     model = build_network(net)
     reference = build_network(net)
     reference.load_state_dict(model.state_dict())
-    config = TrainConfig(batch_size=8, learning_rate=0.05, momentum=0.0, weight_decay=0.01, device="cpu", log_every=2)
+    config = TrainConfig(batch_size=8, learning_rate=0.05, momentum=0.0, weight_decay=0.01, device="cpu", log_every=2,
+                         precision="fp32")
     writer = FakeWriter()
     trainer = Trainer(model, net, config, tb_writer=writer)
     batch = next(stream(window, batch=8, seed=5))
@@ -311,7 +312,7 @@ def test_sgd_l2_matches_the_explicit_term_and_logs_scalars(tmp_path):
 def test_optimizer_state_round_trip(tmp_path, optimizer):
     window = tiny_window(tmp_path)
     net = NetConfig(blocks=1, channels=8, head_channels=4, value_hidden=8, board_sizes=(5,))
-    config = TrainConfig(batch_size=8, optimizer=optimizer, learning_rate=0.01, device="cpu",
+    config = TrainConfig(batch_size=8, optimizer=optimizer, learning_rate=0.01, device="cpu", precision="fp32",
                          lr_schedule="step", lr_milestones=(3,))
     torch.manual_seed(2)
     trainer = Trainer(build_network(net), net, config)

@@ -111,8 +111,6 @@ def drain(out: queue.Queue) -> list[tuple]:
 
 
 def optional_writer(folder: Path) -> Optional[object]:
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:  # tensorboard is optional
-        return None
-    return SummaryWriter(str(folder))
+    """A SummaryWriter for `folder`, None without tensorboard (harness.Scalars decides)."""
+    from .harness import Scalars
+    return Scalars(folder).writer

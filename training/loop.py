@@ -352,19 +352,19 @@ class TrainingLoop:
 
     # --- reporting ---------------------------------------------------------------------------
 
-    def _writer(self):
+    def _scalars(self):
         if self._tb is None:
-            try:
-                from torch.utils.tensorboard import SummaryWriter
-            except ImportError:  # tensorboard is optional
-                return None
-            self._tb = SummaryWriter(str(self.dir.tensorboard))
+            from .harness import Scalars  # torch only once there is something to write
+            self._tb = Scalars(self.dir.tensorboard)
         return self._tb
 
+    def _writer(self):
+        return self._scalars().writer
+
     def _scalar(self, name: str, value, step: int) -> None:
-        writer = self._writer()
-        if writer is not None and value is not None and np.isfinite(value):
-            writer.add_scalar(name, float(value), step)
+        prefix, key = name.split("/", 1)
+        if value is not None:
+            self._scalars().add(prefix, {key: value}, step)
 
 
 class _Interrupted(Exception):

@@ -48,17 +48,13 @@ def create_initial_model(run_dir: RunDir, config: RunConfig) -> str:
 
 
 def train_config_of(config: RunConfig, device: str):
-    from goengine.nn.runtime import native_bf16
-
     from .trainer import TrainConfig
 
     t = config.training
     return TrainConfig(batch_size=t.batch_size, optimizer=t.optimizer, learning_rate=t.learning_rate,
                        lr_schedule=t.lr_schedule, momentum=t.momentum, weight_decay=t.weight_decay,
                        value_loss_weight=t.value_loss_weight, ownership_loss_weight=t.ownership_loss_weight,
-                       score_loss_weight=t.score_loss_weight, device=device,
-                       bf16=t.precision != "fp32",
-                       cpu_bf16=t.precision == "bf16" or (t.precision == "auto" and native_bf16()))
+                       score_loss_weight=t.score_loss_weight, device=device, precision=t.precision)
 
 
 def train_generation(run_dir: RunDir, config: RunConfig, *, generation: int, parent: str, device: str,

@@ -41,13 +41,14 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 # goengine.nn before torch: it chooses OpenMP's wait policy, which torch's import fixes
 from goengine.nn import NetConfig  # isort: skip
 from goengine.nn.backends import resolve_device
-from goengine.atomic import atomic_write
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .harness import bf16_autocast, decayed_parameters, load_state, make_optimizer, save_state, set_learning_rate
+
 TRAINER_STATE_VERSION = 1
-OPTIMIZERS = ("sgd", "adamw")
+OPTIMIZERS = ("sgd", "adamw")  # of harness.OPTIMIZERS, the two this trainer offers
 LR_SCHEDULES = ("constant", "step", "cosine")
 METRIC_NAMES = ("loss", "policy_loss", "value_loss", "ownership_loss", "score_loss", "l2",
                 "policy_entropy", "value_sign_acc")
@@ -73,8 +74,7 @@ class TrainConfig:
     score_huber_delta: float = 10.0
     grad_clip_norm: float = 0.0         # 0: no clipping
     steps_per_generation: int = 1000    # for the loop: train_steps(batches, steps_per_generation)
-    bf16: bool = True                   # bf16 autocast on CUDA
-    cpu_bf16: bool = False              # bf16 autocast on the CPU too (where it is native: runtime.native_bf16)
+    precision: str = "auto"             # harness.bf16_autocast: auto (bf16 on CUDA and native-bf16 CPUs) | fp32 | bf16
     device: str = "auto"                # "auto" (cuda when available), "cpu", "cuda", "cuda:1", ...
     log_every: int = 50                 # steps between TensorBoard writes
 
@@ -93,6 +93,7 @@ class TrainConfig:
             raise ValueError("a cosine schedule needs cosine_steps >= 1")
         if list(self.lr_milestones) != sorted(self.lr_milestones):
             raise ValueError(f"lr_milestones must be increasing, got {self.lr_milestones}")
+        bf16_autocast(self.precision, "cpu")  # checks the name
         if self.log_every < 1 or self.steps_per_generation < 1:
             raise ValueError("log_every and steps_per_generation must be at least 1")
 
@@ -129,11 +130,6 @@ class TrainConfig:
         return lr
 
 
-def _decayed(name: str, p: torch.Tensor) -> bool:
-    """L2 applies to conv and linear weights, not to biases or norm scales and shifts."""
-    return p.ndim > 1 and not name.endswith(".bias")
-
-
 class Trainer:
     """Trains `model` (a goengine.nn network built from `net_config`) with `train_config`.
 
@@ -149,21 +145,11 @@ class Trainer:
         self.model = model.to(self.device)
         self.tb_writer = tb_writer
         self.step = 0
-        self.autocast = (train_config.bf16 and self.device.type == "cuda") or (
-            train_config.cpu_bf16 and self.device.type == "cpu")
-        decay = [p for n, p in model.named_parameters() if p.requires_grad and _decayed(n, p)]
-        other = [p for n, p in model.named_parameters() if p.requires_grad and not _decayed(n, p)]
-        self._decayed_params = decay
+        self.autocast = bf16_autocast(train_config.precision, self.device)
+        self._decayed_params = decayed_parameters(model)
         c = train_config
-        if c.optimizer == "sgd":
-            groups = [{"params": decay, "weight_decay": 2.0 * c.weight_decay},
-                      {"params": other, "weight_decay": 0.0}]
-            self.optimizer: torch.optim.Optimizer = torch.optim.SGD(
-                groups, lr=c.learning_rate, momentum=c.momentum, nesterov=c.momentum > 0)
-        else:
-            groups = [{"params": decay, "weight_decay": c.weight_decay},
-                      {"params": other, "weight_decay": 0.0}]
-            self.optimizer = torch.optim.AdamW(groups, lr=c.learning_rate, betas=c.adam_betas)
+        self.optimizer = make_optimizer(model, c.optimizer, c.learning_rate, weight_decay=c.weight_decay,
+                                        momentum=c.momentum, betas=c.adam_betas)
 
     # --- batches to tensors ---------------------------------------------------------------------
 
@@ -235,9 +221,7 @@ class Trainer:
 
     def train_step(self, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """One optimizer step on device tensors; returns the detached terms (no device sync)."""
-        lr = self.config.learning_rate_at(self.step)
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
+        set_learning_rate(self.optimizer, self.config.learning_rate_at(self.step))
         terms = self.losses(tensors)
         self.optimizer.zero_grad(set_to_none=True)
         terms["loss"].backward()
@@ -326,10 +310,9 @@ class Trainer:
 
 def save_trainer_state(path: str | os.PathLike, trainer: Trainer) -> Path:
     """Write trainer.state_dict() to `path` atomically (temporary file, fsync, rename)."""
-    return atomic_write(path, lambda f: torch.save(trainer.state_dict(), f))
+    return save_state(path, trainer.state_dict())
 
 
 def load_trainer_state(path: str | os.PathLike, trainer: Trainer) -> None:
     """Restore a state written by save_trainer_state (read with weights_only=True)."""
-    state = torch.load(Path(path), map_location="cpu", weights_only=True)
-    trainer.load_state_dict(state)
+    trainer.load_state_dict(load_state(path))

@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Callable, Optional
 
 import numpy as np
-import torch
 
 from goengine.atomic import atomic_write_json
 
+from ..harness import make_optimizer
 from .policy import TorchPolicy
 from .reinforce import baseline_of, play_episodes, reinforce_step, win_rate
 
@@ -97,7 +97,8 @@ class RLRun:
             self.learner.save(self.dir / "current", step=0, model_id="rl-000000")
             atomic_write_json(config_path, asdict(config))
             self._write_state()
-        self.optimiser = torch.optim.SGD(self.learner.model.parameters(), lr=config.learning_rate)
+        # Plain gradient ascent on the REINFORCE objective, as AlphaGo's RL policy was trained.
+        self.optimiser = make_optimizer(self.learner.model, "sgd", config.learning_rate, momentum=0.0)
         self._opponents: dict[str, TorchPolicy] = {}
 
     def _write_state(self) -> None:

@@ -75,12 +75,13 @@ def train_rollout_policy(train: Positions, config: RolloutTrainConfig = RolloutT
 
     from goengine.nn.rollout_policy import RolloutPolicy
 
+    from ..harness import make_optimizer
+
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     model = RolloutPolicy() if model is None else model
     model.train()
-    optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate,
-                                 weight_decay=config.weight_decay)
+    optimiser = make_optimizer(model, "adam", config.learning_rate, weight_decay=config.weight_decay)
     feats, counts, targets = batch_arrays(train.size, config.batch_size)
     history = []
     running, seen = 0.0, 0

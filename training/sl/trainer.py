@@ -48,17 +48,18 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 # goengine.nn before torch: it chooses OpenMP's wait policy, which torch's import fixes
-from goengine.nn import NetConfig, build_network, physical_cores, save_checkpoint  # isort: skip
+from goengine.nn import NetConfig, build_network, save_checkpoint  # isort: skip
 from goengine.nn.backends import resolve_device  # isort: skip
-from goengine.nn.runtime import native_bf16  # isort: skip
 import torch
 import torch.nn.functional as F
 
+from goengine.atomic import atomic_write_json
 from goengine.features import get_feature_set
 
+from ..harness import (PRECISIONS, Scalars, bf16_autocast, load_state, make_optimizer, save_state,
+                       set_learning_rate, use_cpu_threads)
 from .accuracy import format_report
 from .evaluate import evaluate_policy, spread_games
-from goengine.atomic import atomic_write, atomic_write_json
 from .samples import ShardStream
 from .shards import Shard
 
@@ -68,7 +69,6 @@ OPTIMIZERS = ("sgd", "adamw")
 
 
 KINDS = ("policy", "policy_value")
-PRECISIONS = ("auto", "fp32", "bf16")
 
 
 @dataclass(frozen=True)
@@ -140,11 +140,6 @@ class SLConfig:
                                   feature_version=fs.version, board_sizes=(self.board_size,),
                                   head_channels=self.head_channels, **extra)
 
-    def autocast(self, device: torch.device) -> bool:
-        """Whether to train in bf16 autocast on `device`."""
-        if self.precision != "auto":
-            return self.precision == "bf16"
-        return device.type == "cuda" or (device.type == "cpu" and native_bf16())
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -167,21 +162,6 @@ class SLConfig:
 
 # Settings a run directory is tied to: everything else may change between resumptions.
 _FIXED = ("feature_set", "tag", "board_size", "head_channels", "optimizer", "kind", "global_pooling")
-
-
-def _decayed(name: str, p: torch.Tensor) -> bool:
-    return p.ndim > 1 and not name.endswith(".bias")
-
-
-def make_optimizer(model: torch.nn.Module, config: SLConfig) -> torch.optim.Optimizer:
-    decay = [p for n, p in model.named_parameters() if _decayed(n, p)]
-    other = [p for n, p in model.named_parameters() if not _decayed(n, p)]
-    if config.optimizer == "sgd":
-        # L2 coefficient c in the loss is weight_decay 2c in torch's SGD.
-        groups = [{"params": decay, "weight_decay": 2 * config.weight_decay}, {"params": other, "weight_decay": 0.0}]
-        return torch.optim.SGD(groups, lr=config.learning_rate, momentum=config.momentum, nesterov=True)
-    groups = [{"params": decay, "weight_decay": config.weight_decay}, {"params": other, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=config.learning_rate)
 
 
 class _Interrupt:
@@ -220,13 +200,13 @@ class SLRun:
         self.progress_bar = progress_bar
         self.heldout = heldout
         self.device = torch.device(resolve_device(config.device))
-        self.autocast = config.autocast(self.device)
-        if self.device.type == "cpu":
-            torch.set_num_threads(config.threads or physical_cores())
+        self.autocast = bf16_autocast(config.precision, self.device)
+        use_cpu_threads(self.device, config.threads)
         self.net_config = config.net_config()
         torch.manual_seed(config.seed)
         self.model = build_network(self.net_config).to(self.device)
-        self.optimizer = make_optimizer(self.model, config)
+        self.optimizer = make_optimizer(self.model, config.optimizer, config.learning_rate,
+                                        weight_decay=config.weight_decay, momentum=config.momentum)
         self.step = 0
         self.samples = 0
         self.seconds = 0.0
@@ -245,7 +225,7 @@ class SLRun:
         self.stream = ShardStream(train_paths, config.feature_set, config.batch_size, seed=config.seed,
                                   shards_in_memory=config.shards_in_memory, symmetries=config.symmetries,
                                   cursor=cursor)
-        self._tb = None
+        self._tb = Scalars(self.dir / "tb")
 
     def _init_from(self, path: str, reset_heads: tuple[str, ...]) -> None:
         """Start from a checkpoint's weights (a new run continuing an earlier one), with the
@@ -276,7 +256,7 @@ class SLRun:
     def _load_state(self) -> Optional[dict[str, Any]]:
         if not self.state_path.is_file():
             return None
-        state = torch.load(self.state_path, map_location="cpu", weights_only=True)
+        state = load_state(self.state_path)
         if state.get("version") != STATE_VERSION:
             raise ValueError(f"{self.state_path}: state version {state.get('version')!r}, expected {STATE_VERSION}")
         saved = json.loads(state["config"])
@@ -299,7 +279,7 @@ class SLRun:
                  "finished": self.finished, "last_checkpoint": self.last_checkpoint or "", "data_key": self.data_key,
                  "parent_model_id": self.parent_model_id or "",
                  "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict()}
-        atomic_write(self.state_path, lambda f: torch.save(state, f))
+        save_state(self.state_path, state)
 
     def _save_checkpoint(self) -> str:
         stem = self.dir / "models" / f"sl-{self.step:07d}-{self.net_config.tag}"
@@ -311,22 +291,8 @@ class SLRun:
 
     # --- logging -----------------------------------------------------------------------------------
 
-    def _writer(self):
-        if self._tb is None:
-            try:
-                from torch.utils.tensorboard import SummaryWriter
-            except ImportError:  # tensorboard is optional
-                self._tb = False
-            else:
-                self._tb = SummaryWriter(str(self.dir / "tb"))
-        return self._tb or None
-
     def _scalars(self, prefix: str, values: dict[str, float]) -> None:
-        writer = self._writer()
-        if writer is not None:
-            for k, v in values.items():
-                if v is not None:
-                    writer.add_scalar(f"{prefix}/{k}", v, self.step)
+        self._tb.add(prefix, values, self.step)
 
     def _train_log(self, values: dict[str, float]) -> None:
         line = {"step": self.step, "samples": self.samples, "minutes": round(self.seconds / 60, 2)}
@@ -386,8 +352,7 @@ class SLRun:
                     batch = next(self.stream)
                     data_time += time.perf_counter() - t0
                     lr = c.learning_rate_at(self.step, self.seconds)
-                    for group in self.optimizer.param_groups:
-                        group["lr"] = lr
+                    set_learning_rate(self.optimizer, lr)
                     x = torch.from_numpy(batch.features).to(self.device).float()
                     y = torch.from_numpy(batch.targets).to(self.device)
                     with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
@@ -466,7 +431,6 @@ class SLRun:
         atomic_write_json(self.dir / "final.json", {"checkpoint": checkpoint, "step": self.step,
                                                     "samples": self.samples, "minutes": round(self.seconds / 60, 2),
                                                     "report": report})
-        if self._tb:
-            self._tb.flush()
+        self._tb.flush()
         return report
 

@@ -20,6 +20,7 @@ import torch
 from goengine.nn import NetConfig, build_network
 from goengine.symmetry import NUM_SYMMETRIES, apply_features
 
+from ..harness import make_optimizer
 from .generate import ValuePositions
 
 
@@ -69,7 +70,7 @@ def train_value_net(train: ValuePositions, config: ValueTrainConfig, net_config:
     rng = np.random.default_rng(config.seed)
     model = build_network(net_config) if model is None else model
     model.to(device).train()
-    optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    optimiser = make_optimizer(model, "adam", config.learning_rate, weight_decay=config.weight_decay)
     history = []
     best_mse, best_state = float("inf"), None
     running, seen = 0.0, 0
