@@ -1,4 +1,4 @@
-"""SGF game records: read what servers and GUIs write into a `GameRecord`, replay it through a
+"""SGF game records: read what servers and GUIs write into a `SgfGame`, replay it through a
 `GameState`, and write games back.
 
 Parsing uses sgfmill's grammar (`sgf_grammar`), which keeps raw bytes; everything above it is
@@ -19,7 +19,7 @@ interpreted here so that odd files read the same way everywhere:
   large") without being read past the limit; a path that is not a regular file (a device, a
   pipe) is refused before it is opened for reading.
 - The main line is the first variation at every branch. Its events are `Move`s and `Setup`s
-  (AB/AW/AE/PL in any node after the root); the root's own setup is `GameRecord.setup`.
+  (AB/AW/AE/PL in any node after the root); the root's own setup is `SgfGame.setup`.
 
 Every problem with a file raises `SgfError` (a ValueError) naming the file, the move number
 where known, and a `reason` from `REASONS` that archive readers count by.
@@ -88,7 +88,7 @@ Event = Union[Move, Setup]
 
 
 @dataclass
-class GameRecord:
+class SgfGame:
     """One game as an SGF file holds it. Colours are BLACK/WHITE, points locs."""
     size: int = 19
     komi: float = 7.5
@@ -273,12 +273,12 @@ _SIMPLE = {"RU": "rules_raw", "RE": "result", "PB": "black", "PW": "white", "BR"
            "WR": "white_rank", "DT": "date"}
 
 
-def _record_from_tree(tree: sgf_grammar.Coarse_game_tree, name: str) -> GameRecord:
+def _record_from_tree(tree: sgf_grammar.Coarse_game_tree, name: str) -> SgfGame:
     nodes = list(sgf_grammar.main_sequence_iter(tree))
     root = nodes[0]
     size = _board_size(root, name)
     decoder = _Decoder(name, _charset(root, name), size)
-    record = GameRecord(size=size, name=name)
+    record = SgfGame(size=size, name=name)
     for ident, attr in _SIMPLE.items():
         if ident in root:
             setattr(record, attr, decoder.text(root[ident][0]).strip())
@@ -342,7 +342,7 @@ def _load(source: Union[str, os.PathLike, bytes], name: Optional[str], max_bytes
 
 
 def read_sgf_collection(source: Union[str, os.PathLike, bytes], name: Optional[str] = None,
-                        max_bytes: int = MAX_SGF_BYTES) -> list[GameRecord]:
+                        max_bytes: int = MAX_SGF_BYTES) -> list[SgfGame]:
     """Every game in an SGF file (a path) or in SGF bytes, at most `max_bytes` long. Raises
     SgfError."""
     data, name = _load(source, name, max_bytes)
@@ -360,7 +360,7 @@ def read_sgf_collection(source: Union[str, os.PathLike, bytes], name: Optional[s
 
 
 def read_sgf(source: Union[str, os.PathLike, bytes], name: Optional[str] = None,
-             max_bytes: int = MAX_SGF_BYTES) -> GameRecord:
+             max_bytes: int = MAX_SGF_BYTES) -> SgfGame:
     """The game in an SGF file (a path) or in SGF bytes; `name` labels errors (default: the
     path). Raises SgfError, also when the file holds several games (see `read_sgf_collection`)."""
     records = read_sgf_collection(source, name, max_bytes)
@@ -372,7 +372,7 @@ def read_sgf(source: Union[str, os.PathLike, bytes], name: Optional[str] = None,
 
 # --- replaying --------------------------------------------------------------------------------
 
-def replay_rules(record: GameRecord) -> Rules:
+def replay_rules(record: SgfGame) -> Rules:
     """The rules `replay` checks moves with: the record's rules with simple ko. Servers differ
     in the superko they enforce (KGS: positional under Chinese, situational under AGA/NZ, none
     under Japanese), and a game the server accepted must replay, so only the simple-ko ban is
@@ -380,7 +380,7 @@ def replay_rules(record: GameRecord) -> Rules:
     return record.rules.with_(ko="simple")
 
 
-def replay(record: GameRecord, max_moves: Optional[int] = None, *, rules: Union[Rules, str, None] = None) -> GameState:
+def replay(record: SgfGame, max_moves: Optional[int] = None, *, rules: Union[Rules, str, None] = None) -> GameState:
     """Replay the root setup and the main line (up to `max_moves` moves) into a GameState.
 
     `rules` defaults to `replay_rules(record)`; pass `record.rules` to enforce superko too.

@@ -1,6 +1,6 @@
 """Streams of game records from folders and archives of SGF files, read without unpacking.
 
-`iter_games(source)` yields (name, GameRecord) pairs from:
+`iter_games(source)` yields (name, SgfGame) pairs from:
 - an .sgf file;
 - a folder, walked recursively in sorted order;
 - a .tar, .tar.gz, .tgz, .tar.bz2 or .tar.xz archive, read as a stream (members are never
@@ -28,7 +28,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Optional, Union
 
-from .sgf import MAX_SGF_BYTES, TOO_LARGE, GameRecord, SgfError, read_sgf_collection, replay, too_large
+from .sgf import MAX_SGF_BYTES, TOO_LARGE, SgfGame, SgfError, read_sgf_collection, replay, too_large
 
 NOT_SGF_FILE = "not an .sgf file"
 WRONG_SIZE = "wrong board size"
@@ -175,11 +175,11 @@ def _iter_archive(path: str, stats: ReadStats, select: Optional[Callable[[str], 
         stats.skip(BAD_ARCHIVE, f"{path}: {e}")
 
 
-def iter_games(source: Union[Source, Iterable[Source]], *, filter: Optional[Callable[[GameRecord], bool]] = None,
+def iter_games(source: Union[Source, Iterable[Source]], *, filter: Optional[Callable[[SgfGame], bool]] = None,
                stats: Optional[ReadStats] = None, board_size: Optional[int] = None, check_moves: bool = True,
                select: Optional[Callable[[str], bool]] = None,
-               max_bytes: int = MAX_SGF_BYTES) -> Iterator[tuple[str, GameRecord]]:
-    """Yield (name, GameRecord) for every readable game in `source`, skipping the rest.
+               max_bytes: int = MAX_SGF_BYTES) -> Iterator[tuple[str, SgfGame]]:
+    """Yield (name, SgfGame) for every readable game in `source`, skipping the rest.
 
     filter      -- keep a game only where filter(record) is true (else "filtered out").
     stats       -- a ReadStats to count into; pass one to see what was skipped and why.

@@ -59,7 +59,7 @@ _WHB = {"0": "none", "N": "n", "N-1": "n-1", None: "none"}
 def rules_from_sgf(text: Optional[str]) -> Rules:
     """The goengine rules for an RU value: a preset by any usual spelling ("Japanese", "NZ",
     "New Zealand", "Tromp-Taylor", ...), KataGo's compact form ("koPOSITIONALscoreAREAsui1..."),
-    and chinese for anything else (the raw text stays in `GameRecord.rules_raw`)."""
+    and chinese for anything else (the raw text stays in `SgfGame.rules_raw`)."""
     if not text:
         return PRESETS["chinese"]
     compact = re.sub(r"[\s_\-]", "", text).lower()

@@ -3,7 +3,7 @@
 Records hold moves, search statistics and results, never features, so a change of features
 never invalidates old games. This module is the one description of the format and its one
 reader (`load_chunk_arrays`, which checks what it reads); `read_chunk` gives a chunk's games as
-`GameRecord`s, `training.replay` the games of many chunks as flat arrays.
+`PlayedGame`s, `training.replay` the games of many chunks as flat arrays.
 
 Coordinates (`goengine.coords`): moves and policy entries are actions (the network's index,
 pass = N*N); setup stones are locs (the padded board's index), as `GameState.setup_stones`
@@ -73,7 +73,7 @@ class RecordError(ValueError):
 
 
 @dataclass
-class GameRecord:
+class PlayedGame:
     board_size: int
     komi: float
     rules: str
@@ -124,7 +124,7 @@ def first_player(handicap, setup_stones):
     return np.where((np.asarray(handicap) > 0) & (np.asarray(setup_stones) > 0), 2, 1)
 
 
-def write_chunk(path: str | os.PathLike, games: list[GameRecord]) -> Path:
+def write_chunk(path: str | os.PathLike, games: list[PlayedGame]) -> Path:
     """Write games to one chunk file atomically."""
     if not games:
         raise ValueError("a chunk needs at least one game")
@@ -248,14 +248,14 @@ def check_chunk_arrays(d: dict[str, np.ndarray], path: str | os.PathLike) -> Non
         raise bad("an ownership value other than 0, 1 or 2")
 
 
-def read_chunk(path: str | os.PathLike) -> list[GameRecord]:
+def read_chunk(path: str | os.PathLike) -> list[PlayedGame]:
     """All games of one chunk. Raises RecordError for a missing, corrupt or unknown file."""
     d = load_chunk_arrays(path)
     games = []
     go, po, so = d["game_offsets"], d["policy_offsets"], d["setup_offsets"]
     for i in range(len(d["board_size"])):
         size = int(d["board_size"][i])
-        g = GameRecord(board_size=size, komi=float(d["komi"][i]), rules=str(d["rules"][i]),
+        g = PlayedGame(board_size=size, komi=float(d["komi"][i]), rules=str(d["rules"][i]),
                        model_id=str(d["model_id"][i]), seed=int(d["seed"][i]), handicap=int(d["handicap"][i]),
                        result=float(d["result"][i]), score=float(d["score"][i]), resigned=int(d["resigned"][i]),
                        playthrough=bool(d["playthrough"][i]), would_resign=int(d["would_resign"][i]),

@@ -22,7 +22,7 @@ from goengine.game import GameState, move_limit
 from goengine.players import PlayerConfig, ResignRule, SearchPlayer
 from goengine.search import SearchConfig
 
-from .records import GameRecord
+from .records import PlayedGame
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class SelfPlayConfig:
 @dataclass
 class _Slot:
     game: GameState
-    record: GameRecord
+    record: PlayedGame
 
 
 class SelfPlayRunner:
@@ -83,14 +83,14 @@ class SelfPlayRunner:
         game = GameState(c.board_size, komi=c.komi, rules=c.rules, max_moves=c.move_limit)
         seed = int(self.rng.integers(0, 2**62))
         playthrough = (not c.allow_resign) or self.rng.random() < c.playthrough_fraction
-        record = GameRecord(board_size=c.board_size, komi=c.komi, rules=c.rules, model_id=self.model_id,
+        record = PlayedGame(board_size=c.board_size, komi=c.komi, rules=c.rules, model_id=self.model_id,
                             seed=seed, playthrough=playthrough)
         self.player.start_game(g, game, seed)
         return _Slot(game, record)
 
-    def play(self, num_games: int, on_game: Optional[Callable[[GameRecord], None]] = None,
+    def play(self, num_games: int, on_game: Optional[Callable[[PlayedGame], None]] = None,
              should_stop: Optional[Callable[[], bool]] = None,
-             on_moves: Optional[Callable[[int], None]] = None) -> list[GameRecord]:
+             on_moves: Optional[Callable[[int], None]] = None) -> list[PlayedGame]:
         """Play `num_games` games; `on_game` is called as each finishes and `on_moves(n)` after
         each lockstep move with the number of moves just played. Stops early (returning the
         finished games) when `should_stop()` becomes true."""
@@ -98,7 +98,7 @@ class SelfPlayRunner:
         n = min(c.parallel_games, num_games)
         slots: list[Optional[_Slot]] = [self._new_slot(g) for g in range(n)]
         started = n
-        finished: list[GameRecord] = []
+        finished: list[PlayedGame] = []
         while any(s is not None for s in slots):
             if should_stop is not None and should_stop():
                 break
@@ -138,7 +138,7 @@ class SelfPlayRunner:
                         slots[g] = None
         return finished
 
-    def _finish(self, record: GameRecord, game: GameState) -> None:
+    def _finish(self, record: PlayedGame, game: GameState) -> None:
         score = game.score()
         record.ownership = score.ownership.copy()
         if game.resigned is not None:

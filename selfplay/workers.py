@@ -31,7 +31,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from .lifeline import die_with_parent
-from .records import GameRecord, RecordError, chunk_game_count, quarantine_chunk, write_chunk
+from .records import PlayedGame, RecordError, chunk_game_count, quarantine_chunk, write_chunk
 from .resume import AttemptBook, prune_unrecorded_sgf
 from .runner import SelfPlayConfig, SelfPlayRunner
 
@@ -103,7 +103,7 @@ def _build_evaluator(job: WorkerJob):
                           precision=job.precision)
 
 
-def _write_sgf(record: GameRecord, path: Path) -> None:
+def _write_sgf(record: PlayedGame, path: Path) -> None:
     from goengine.sgf import write_sgf
 
     from .record_replay import game_of_record
@@ -112,7 +112,7 @@ def _write_sgf(record: GameRecord, path: Path) -> None:
               result=_result_string(record), comment=f"seed {record.seed}")
 
 
-def _result_string(record: GameRecord) -> str:
+def _result_string(record: PlayedGame) -> str:
     if record.resigned:
         return ("W" if record.resigned == 1 else "B") + "+R"
     if record.result == 0:
@@ -134,7 +134,7 @@ def worker_main(job: WorkerJob, messages) -> None:
     try:
         evaluator = _build_evaluator(job)
         runner = SelfPlayRunner(job.config, evaluator, job.model_id, seed=job.seed)
-        pending: list[GameRecord] = []
+        pending: list[PlayedGame] = []
         chunk_index = [0]
 
         def flush() -> None:
@@ -145,7 +145,7 @@ def worker_main(job: WorkerJob, messages) -> None:
                 messages.put(("chunk", job.worker_id, len(pending)))
                 pending.clear()
 
-        def on_game(record: GameRecord) -> None:
+        def on_game(record: PlayedGame) -> None:
             pending.append(record)
             if job.sgf_dir is not None:
                 name = f"{job.chunk_prefix}-w{job.worker_id:02d}a{job.attempt}-{record.seed:019d}.sgf"
@@ -175,7 +175,7 @@ def worker_main(job: WorkerJob, messages) -> None:
         raise
 
 
-def _summary(record: GameRecord) -> dict:
+def _summary(record: PlayedGame) -> dict:
     return {"moves": record.num_moves, "result": record.result, "resigned": record.resigned,
             "playthrough": record.playthrough, "would_resign": record.would_resign}
 

@@ -11,7 +11,7 @@ import torch
 
 from goengine.features import get_feature_set
 from goengine.nn import NetConfig, build_network
-from training.dataset import Batch
+from training.dataset import TrainingBatch
 from training.distributed import DistributedTrainer, spawn
 from training.trainer import TrainConfig, Trainer
 
@@ -29,7 +29,7 @@ def _net_config() -> NetConfig:
                               board_sizes=(SIZE,), ownership=True)
 
 
-def _batches() -> list[Batch]:
+def _batches() -> list[TrainingBatch]:
     """Two batches of random samples, in turn, whose masks are partly zero, so a rank's share of
     the masks differs from the other's (a per-rank normaliser would show)."""
     rng = np.random.default_rng(7)
@@ -38,7 +38,7 @@ def _batches() -> list[Batch]:
     for _ in range(2):
         policy = rng.random((BATCH, actions)).astype(np.float32)
         policy /= policy.sum(axis=1, keepdims=True)
-        out.append(Batch(
+        out.append(TrainingBatch(
             features=rng.integers(0, 2, (BATCH, PLANES, SIZE, SIZE), dtype=np.uint8),
             policy_target=policy, policy_mask=(rng.random(BATCH) < 0.6).astype(np.float32),
             value_target=rng.choice([-1.0, 1.0], BATCH).astype(np.float32),

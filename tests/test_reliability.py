@@ -222,7 +222,7 @@ def test_damaged_checkpoints_records_sgf_and_archives_give_clear_errors(tmp_path
     from goengine.nn import CheckpointError, NetConfig, build_network, load_checkpoint, save_checkpoint
     from goengine.sgf import SgfError, read_sgf, replay
     from goengine.sgf_archive import ReadStats, iter_games
-    from selfplay.records import GameRecord, RecordError, write_chunk
+    from selfplay.records import PlayedGame, RecordError, write_chunk
     from training.replay import load_chunk_games
 
     rng = np.random.default_rng(12)
@@ -253,7 +253,7 @@ def test_damaged_checkpoints_records_sgf_and_archives_give_clear_errors(tmp_path
     counts["checkpoint JSON"] = _sweep(_damaged(meta_text.encode(), rng, 120), load_meta, (CheckpointError,))
 
     # Record chunks: damaged bytes (the zip layer), and damaged array values inside a whole zip.
-    game = GameRecord(board_size=5, komi=0.5, rules="tromp-taylor", model_id="m", seed=3, setup=[(8, 1)])
+    game = PlayedGame(board_size=5, komi=0.5, rules="tromp-taylor", model_id="m", seed=3, setup=[(8, 1)])
     for a in (6, 12, 18, 25, 25):
         policy = np.zeros(26, np.float32)
         policy[[a, 7]] = 3.0

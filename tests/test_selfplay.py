@@ -16,13 +16,13 @@ from goengine.evaluator import RandomEvaluator, check_features
 from goengine.playout import moves_before_the_end
 from goengine.search import SearchConfig
 from selfplay.record_replay import game_of_record
-from selfplay.records import GameRecord, RecordError, read_chunk, write_chunk
+from selfplay.records import PlayedGame, RecordError, read_chunk, write_chunk
 from selfplay.runner import SelfPlayConfig, SelfPlayRunner
 from selfplay.workers import SelfPlayStats, _count_game, run_selfplay
 
 
 def _record(size=5, moves=(0, 6, 12, 25, 25), full=(True, False, True, True, False), **kw):
-    rec = GameRecord(board_size=size, komi=0.5, rules="tromp-taylor", model_id="000003-b2c16", seed=99, **kw)
+    rec = PlayedGame(board_size=size, komi=0.5, rules="tromp-taylor", model_id="000003-b2c16", seed=99, **kw)
     for i, a in enumerate(moves):
         policy = None
         if full[i]:
@@ -58,7 +58,7 @@ def test_record_chunk_round_trip(tmp_path):
 
 
 def test_both_views_of_a_chunk_replay_the_same_games(tmp_path):
-    """read_chunk (GameRecords, replayed by game_of_record) and training.replay (flat arrays)
+    """read_chunk (PlayedGames, replayed by game_of_record) and training.replay (flat arrays)
     read one format: the same points and colours, White first after handicap stones."""
     from training.replay import load_chunk_games
 

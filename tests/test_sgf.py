@@ -16,7 +16,7 @@ from goengine.board import BLACK, COLOR, EMPTY, WHITE
 from goengine.coords import PASS_LOC, loc_of_vertex
 from goengine.game import GameState, Move
 from goengine.rules import PRESETS, Rules
-from goengine.sgf import (BAD_VALUE, BOARD_SIZE, ILLEGAL_MOVE, NOT_SGF, PARSE_ERROR, SEVERAL_GAMES, GameRecord,
+from goengine.sgf import (BAD_VALUE, BOARD_SIZE, ILLEGAL_MOVE, NOT_SGF, PARSE_ERROR, SEVERAL_GAMES, SgfGame,
                           Setup, SgfError, parse_komi, read_sgf, read_sgf_collection, replay, replay_rules,
                           rules_from_sgf, sgf_rules_name, write_sgf)
 
@@ -404,6 +404,6 @@ def test_write_to_a_missing_folder_fails_cleanly(tmp_path):
 
 
 def test_game_record_defaults_are_independent():
-    a, b = GameRecord(), GameRecord()
+    a, b = SgfGame(), SgfGame()
     a.events.append(Move(BLACK, PASS_LOC))
     assert b.events == []

@@ -14,7 +14,7 @@ from goengine.coords import action_of_loc, loc_of, loc_of_action
 from goengine.features import encode_game_positions, get_feature_set
 from goengine.game import GameState
 from goengine.players import RandomPlayer
-from selfplay.records import GameRecord, write_chunk
+from selfplay.records import PlayedGame, write_chunk
 from training.dataset import SampleStream
 from training.replay import ReplayWindow
 from training.trainer import TrainConfig, Trainer, load_trainer_state, save_trainer_state
@@ -27,10 +27,10 @@ def one_hot(size: int, action: int) -> np.ndarray:
 
 
 def record(size: int, actions: list[int], *, result: float = 1.0, score: float = 3.0, resigned: int = 0,
-           setup: tuple = (), policies=None, ownership=None, handicap: int = 0) -> GameRecord:
-    """A GameRecord of `actions`; each move's policy is one-hot on the move unless `policies`
+           setup: tuple = (), policies=None, ownership=None, handicap: int = 0) -> PlayedGame:
+    """A PlayedGame of `actions`; each move's policy is one-hot on the move unless `policies`
     says otherwise (None entries: no full search)."""
-    g = GameRecord(board_size=size, komi=7.0, rules="tromp-taylor", model_id="test", result=result,
+    g = PlayedGame(board_size=size, komi=7.0, rules="tromp-taylor", model_id="test", result=result,
                    score=score, resigned=resigned, handicap=handicap, setup=list(setup),
                    ownership=None if ownership is None else np.asarray(ownership, np.int8))
     for i, a in enumerate(actions):
@@ -39,12 +39,12 @@ def record(size: int, actions: list[int], *, result: float = 1.0, score: float =
     return g
 
 
-def random_record(size: int, seed: int, max_moves: int) -> GameRecord:
+def random_record(size: int, seed: int, max_moves: int) -> PlayedGame:
     """Random legal play (captures and ko happen on a small board), scored at the end."""
     game = GameState(size, komi=7.0, rules="tromp-taylor", max_moves=max_moves)
     player = RandomPlayer(seed)
     rng = np.random.default_rng(seed)
-    g = GameRecord(board_size=size, komi=7.0, rules="tromp-taylor", model_id="random", seed=seed)
+    g = PlayedGame(board_size=size, komi=7.0, rules="tromp-taylor", model_id="random", seed=seed)
     while not game.is_over:
         loc = player.decide(game).loc
         policy = rng.random(size * size + 1).astype(np.float32) if rng.random() < 0.5 else None

@@ -1,7 +1,7 @@
 """Training samples from a replay window: positions drawn uniformly, encoded in numba, each
 under one of the eight board symmetries at random.
 
-`SampleStream(window, net_config, batch_size, seed)` is an endless iterator of `Batch`es (no
+`SampleStream(window, net_config, batch_size, seed)` is an endless iterator of `TrainingBatch`es (no
 epochs). Every batch is made by one numba call (`_fill_batch`) that rebuilds each sampled
 position from the window's stored stones (`GameArrays.stones`, one int8 row per position, 18x
 smaller than AlphaGo Zero's 18 planes) and encodes it for the network's feature set. So
@@ -14,7 +14,7 @@ trainer consumes (b6c64, batch 256, bf16 on an H100: about 19k samples/s). The k
 the GIL, so `prefetch > 0` builds batches on a background thread while the trainer computes:
 on that H100 it raised the whole path from 0.73 to 0.92 of the raw step rate.
 
-A `Batch` (B samples, N board size, C feature planes, A = N*N + 1 actions; every target is from
+A `TrainingBatch` (B samples, N board size, C feature planes, A = N*N + 1 actions; every target is from
 the point of view of the player to move in the sample position):
 
 | field            | dtype   | shape        | meaning                                             |
@@ -50,7 +50,7 @@ from goengine.symmetry import NUM_SYMMETRIES, point_permutation
 from .replay import GameArrays, ReplayWindow
 
 
-class Batch(NamedTuple):
+class TrainingBatch(NamedTuple):
     features: np.ndarray
     policy_target: np.ndarray
     policy_mask: np.ndarray
@@ -65,9 +65,9 @@ class Batch(NamedTuple):
         return int(self.features.shape[0])
 
 
-def empty_batch(batch_size: int, num_planes: int, size: int) -> Batch:
+def empty_batch(batch_size: int, num_planes: int, size: int) -> TrainingBatch:
     a = size * size + 1
-    return Batch(
+    return TrainingBatch(
         features=np.zeros((batch_size, num_planes, size, size), np.uint8),
         policy_target=np.zeros((batch_size, a), np.float32), policy_mask=np.zeros(batch_size, np.float32),
         value_target=np.zeros(batch_size, np.float32),
@@ -249,7 +249,7 @@ class SampleStream:
         return game.astype(np.int64), move.astype(np.int64)
 
     def make_batch(self, games: GameArrays, game_index: np.ndarray, move_index: np.ndarray,
-                   symmetry: np.ndarray) -> Batch:
+                   symmetry: np.ndarray) -> TrainingBatch:
         """The samples (game_index[i], position before move move_index[i], symmetry[i]) of
         `games`, in order. Raises ValueError for a position that is not a sample position."""
         game_index = np.asarray(game_index, np.int64)
@@ -264,7 +264,7 @@ class SampleStream:
         return self._fill(games, game_index, move_index, symmetry)
 
     def _fill(self, games: GameArrays, game_index: np.ndarray, move_index: np.ndarray,
-              symmetry: np.ndarray) -> Batch:
+              symmetry: np.ndarray) -> TrainingBatch:
         size = games.size
         board, perm, inverse = self._size_tables(size)
         fs = self.feature_set
@@ -280,7 +280,7 @@ class SampleStream:
         out.symmetry[:] = symmetry
         return out
 
-    def next_batch(self) -> Batch:
+    def next_batch(self) -> TrainingBatch:
         """One batch, built on the calling thread."""
         games = self.window.games
         game_index, move_index = self.sample_indices(games, self.batch_size)
@@ -311,7 +311,7 @@ class SampleStream:
     def __iter__(self) -> "SampleStream":
         return self
 
-    def __next__(self) -> Batch:
+    def __next__(self) -> TrainingBatch:
         if self._queue is None:
             return self.next_batch()
         if self._thread is None:

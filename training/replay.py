@@ -5,7 +5,7 @@ first by name) and keeps the newest `window_games` games of one board size. A ch
 be read is quarantined (`selfplay.records.quarantine_chunk`) and the window does without it. Parsed chunks are
 cached by (path, mtime, size), so `refresh()` after new chunks appear reads only the new files.
 Chunks are read straight from their npz arrays (the layout documented in `selfplay.records`),
-not through `GameRecord` objects, so a window of millions of moves loads in well under a second.
+not through `PlayedGame` objects, so a window of millions of moves loads in well under a second.
 
 `window.games` is a `GameArrays` (below): every game of the window concatenated, G games and M
 moves (positions) in all. A position is "the position before move m"; every position is a value

@@ -1,7 +1,7 @@
 """The trainer: AlphaGo Zero's loss on replay batches, an optimizer with a learning-rate
 schedule, TensorBoard scalars, and optimizer state that survives a restart.
 
-Loss per batch (B samples; targets from `training.dataset.Batch`):
+Loss per batch (B samples; targets from `training.dataset.TrainingBatch`):
 
 | term       | formula                                                          | weight                 |
 |------------|------------------------------------------------------------------|------------------------|
@@ -154,7 +154,7 @@ class Trainer:
     # --- batches to tensors ---------------------------------------------------------------------
 
     def to_device(self, batch) -> dict[str, torch.Tensor]:
-        """A dataset Batch (numpy) as tensors on the device; features stay uint8 until the step
+        """A dataset TrainingBatch (numpy) as tensors on the device; features stay uint8 until the step
         so the copy is small. On CUDA the copy goes through pinned memory without blocking."""
         tensors = {}
         cuda = self.device.type == "cuda"

@@ -78,7 +78,7 @@ class PositionBuilder:
 
 def positions_from_records(records: Iterable, size: int = 19, per_game: int = 16, seed: int = 0,
                            max_games: Optional[int] = None) -> Positions:
-    """Up to `per_game` positions drawn from each game record (goengine.sgf.GameRecord) of
+    """Up to `per_game` positions drawn from each game record (goengine.sgf.SgfGame) of
     the given size (all of a game's positions when per_game <= 0). Handicap stones and setup
     are replayed; a position whose next move is a pass is never drawn."""
     rng = np.random.default_rng(seed)

@@ -10,7 +10,7 @@ readers: `iter_shard_samples`, `load_shards`, `position_board`, `position_histor
 from .accuracy import BUCKETS, AccuracyCounter, format_report
 from .build import ShardSpec, build_shards, ensure_shards, game_positions, read_games
 from .filters import FILTER_REASONS, GameFilter, rank_value
-from .samples import Batch, ShardStream, encode_positions
+from .samples import MoveBatch, ShardStream, encode_positions
 from .shards import (FORMAT_VERSION, Sample, Shard, colors_of, concat_shards, iter_shard_samples, load_shard,
                      load_shards, position_board, position_history, save_shard, select_games, shard_paths)
 
@@ -18,7 +18,7 @@ __all__ = [
     "BUCKETS", "AccuracyCounter", "format_report",
     "ShardSpec", "build_shards", "ensure_shards", "game_positions", "read_games",
     "FILTER_REASONS", "GameFilter", "rank_value",
-    "Batch", "ShardStream", "encode_positions",
+    "MoveBatch", "ShardStream", "encode_positions",
     "FORMAT_VERSION", "Sample", "Shard", "colors_of", "concat_shards", "iter_shard_samples", "load_shard",
     "load_shards", "position_board", "position_history", "save_shard", "select_games", "shard_paths",
 ]

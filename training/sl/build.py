@@ -43,7 +43,7 @@ import numba as nb
 import numpy as np
 
 from goengine.board import COLOR, INFO, KO_COLOR, KO_LOC, SIZE, is_legal, new_board, play, set_stones
-from goengine.sgf import ILLEGAL_MOVE, GameRecord
+from goengine.sgf import ILLEGAL_MOVE, SgfGame
 from goengine.sgf_archive import BAD_ARCHIVE, NOT_SGF_FILE, ReadStats, iter_games
 
 from goengine.atomic import atomic_write_json
@@ -92,12 +92,12 @@ def _replay_positions(board, locs, colors, allow_suicide, stones, to_play, move,
     return locs.shape[0]
 
 
-def _winner(record: GameRecord) -> int:
+def _winner(record: SgfGame) -> int:
     winner = record.winner
     return 0 if winner is None else int(winner)
 
 
-def game_positions(record: GameRecord) -> Optional[Shard]:
+def game_positions(record: SgfGame) -> Optional[Shard]:
     """A one-game shard of `record` (root setup, then its moves), or None when a move is
     illegal by the record's rules with simple ko (as `goengine.sgf.replay` checks them). The
     record must hold no setup after the root."""

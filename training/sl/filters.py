@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from goengine.sgf import GameRecord, Setup
+from goengine.sgf import SgfGame, Setup
 
 RANK_UNKNOWN = -100
 
@@ -62,7 +62,7 @@ class GameFilter:
         if self.min_moves < 1:
             raise ValueError(f"min_moves must be at least 1, got {self.min_moves}")
 
-    def reject_reason(self, record: GameRecord) -> Optional[str]:
+    def reject_reason(self, record: SgfGame) -> Optional[str]:
         """None when the game is kept, else one of FILTER_REASONS."""
         if any(isinstance(e, Setup) for e in record.events):
             return LATER_SETUP

@@ -132,7 +132,7 @@ def position_values(shard: Shard) -> np.ndarray:
     return np.where(np.isnan(winner), np.nan, np.where(winner == shard.to_play, 1.0, -1.0)).astype(np.float32)
 
 
-class Batch(NamedTuple):
+class MoveBatch(NamedTuple):
     features: np.ndarray  # uint8[B, C, N, N]
     targets: np.ndarray  # int64[B], actions
     move_number: np.ndarray  # int64[B], 0-based index of the move in its game
@@ -175,7 +175,7 @@ class ShardStream:
     def __iter__(self) -> "ShardStream":
         return self
 
-    def __next__(self) -> Batch:
+    def __next__(self) -> MoveBatch:
         epoch, group, batch = self.cursor
         for _ in range(len(self.paths) + 2):
             groups = self._groups(epoch)
@@ -197,5 +197,5 @@ class ShardStream:
                 symmetries = np.zeros(indices.shape[0], np.int64)
             features, targets = encode_positions(shard, indices, self.feature_set, symmetries)
             self.cursor = (epoch, group, batch + 1)
-            return Batch(features, targets, shard.move_number[indices].astype(np.int64), values[indices])
+            return MoveBatch(features, targets, shard.move_number[indices].astype(np.int64), values[indices])
         raise ValueError("the shards hold fewer positions than one batch")

@@ -367,6 +367,8 @@ class SLRun:
                         # that the weight means the same whatever share of games is decided.
                         value_loss = (out.value.float() - torch.nan_to_num(z)).square().mul(known).sum() / len(z)
                         loss = loss + c.value_weight * value_loss
+                        # Reported over the decided positions only, as the held-out value_mse is.
+                        value_loss = value_loss.detach() * len(z) / known.sum().clamp(min=1)
                     self.optimizer.zero_grad(set_to_none=True)
                     loss.backward()
                     self.optimizer.step()
