@@ -191,3 +191,23 @@ def test_genmove_under_a_clock_stops_early_on_a_forced_move():
     spent = time.monotonic() - started
     planned = TimePolicy().budget(engine.time_settings, Clock.start(engine.time_settings), 7, 0)
     assert engine.searcher().last.stop == "settled" and spent < 0.6 * planned, (spent, planned)
+
+
+def test_a_few_visits_that_happen_to_agree_do_not_outrank_the_favourite():
+    """A flat value (a network whose value barely moves) gives a 3-visit move a tiny empirical
+    spread; its bound must still be the wider one, so the 28-visit favourite is played."""
+    from goengine.search.choice import lcb_action
+    size = 19
+    actions = size * size + 1
+    favourite, stray = 100, 200
+    visits = np.zeros(actions, np.int64)
+    q = np.full(actions, np.nan)
+    q_var = np.full(actions, np.nan)
+    visits[favourite], q[favourite], q_var[favourite] = 28, -0.017, 1e-4
+    visits[stray], q[stray], q_var[stray] = 3, -0.007, 1e-5
+    prior = np.full(actions, 1.0 / actions, np.float32)
+    result = SearchResult(visits, q, prior, q_var, -0.01, [favourite], 31)
+    assert lcb_action(result, 0.1) == favourite
+    # With many visits the prior spread fades and a clearly better mean wins as before.
+    visits[stray], q[stray] = 25, 0.2
+    assert lcb_action(SearchResult(visits, q, prior, q_var, -0.01, [stray], 53), 0.1) == stray

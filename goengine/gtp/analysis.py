@@ -30,6 +30,7 @@ import numpy as np
 
 from ..coords import action_of_loc, loc_of_action, vertex_of_loc
 from ..search import SearchResult
+from ..search.choice import lower_confidence_bounds
 from . import args as A
 from .protocol import GtpError
 
@@ -39,7 +40,6 @@ _IGNORED_KEYS = ("pvedgevisits",)
 _KATA_FLAGS = {"ownershipstdev": "ownership_stdev", "movesownership": "moves_ownership", "pvvisits": "pv_visits",
                "rootinfo": "root_info"}
 MAX_PV = 24
-LCB_Z = 1.96
 
 
 @dataclass(frozen=True)
@@ -188,8 +188,8 @@ def move_infos(result: SearchResult, pv_of, first_action: Optional[int] = None, 
         n = int(visits[a])
         if n > 0:
             winrate = (float(result.q[a]) + 1.0) / 2.0
-            spread = float(np.nan_to_num(result.q_var[a])) if n > 1 else 1.0
-            lcb = winrate - LCB_Z * np.sqrt(spread / n) / 2.0
+            lcb = (float(lower_confidence_bounds(result.q[a:a + 1], result.q_var[a:a + 1], visits[a:a + 1])[0])
+                   + 1.0) / 2.0
             pv = pv_of(a)[:MAX_PV] or [a]
         else:
             winrate, lcb, pv = root_winrate, 0.0, [a]
