@@ -76,6 +76,77 @@ def empty_batch(batch_size: int, num_planes: int, size: int) -> TrainingBatch:
         score_mask=np.zeros(batch_size, np.float32), symmetry=np.zeros(batch_size, np.int64))
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def _sample_features(feature_code, history, empty_board, point_locs, locs, colors, stones, m, t,
+                     b, color_hist, move_hist, scratch):
+    """Encode the position before move m (move t of its game) into `scratch` [C, N, N]; `b`,
+    `color_hist` and `move_hist` are working space."""
+    num_points = point_locs.shape[0]
+    hist_len = min(t + 1, history)
+    moves_len = min(t, history)
+    for j in range(history):
+        if j < hist_len:
+            color_hist[j] = empty_board[COLOR]  # the wall border, as a board's COLOR row has
+            row = stones[m - j]
+            for p in range(num_points):
+                color_hist[j, point_locs[p]] = row[p]
+        else:
+            color_hist[j] = 0
+    move_hist[:] = -1
+    for j in range(moves_len):
+        move_hist[j] = locs[m - 1 - j]
+    if feature_code != AGZ:
+        # Sets other than AGZ read chains, liberties and the ko point from the board: rebuild
+        # the position before the previous move and play that move, which sets the ko point
+        # exactly as a replay from the start does.
+        b[COLOR] = empty_board[COLOR]
+        b[INFO] = empty_board[INFO]  # rebuild() recomputes every row but COLOR and INFO
+        row = stones[m - 1] if t > 0 else stones[m]
+        for p in range(num_points):
+            b[COLOR, point_locs[p]] = row[p]
+        rebuild(b)
+        if t > 0:
+            play(b, locs[m - 1], colors[m - 1])
+    encode(feature_code, b, color_hist, hist_len, move_hist, moves_len, colors[m], scratch)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _sample_targets(i, g, m, k, mover, num_points, full_search, policy_offsets, policy_actions,
+                    policy_weights, result, score, ownership, has_ownership, point_perm, inverse_perm,
+                    policy_target, policy_mask, value_target, ownership_target, ownership_mask,
+                    score_target, score_mask):
+    """Row i of every target for move m of game g under symmetry k, from the mover's view."""
+    policy_target[i, :] = 0.0
+    policy_mask[i] = 0.0
+    if full_search[m]:
+        total = 0.0
+        for e in range(policy_offsets[m], policy_offsets[m + 1]):
+            total += policy_weights[e]
+        if total > 0.0:
+            for e in range(policy_offsets[m], policy_offsets[m + 1]):
+                a = policy_actions[e]
+                j = a if a == num_points else inverse_perm[k, a]
+                policy_target[i, j] += policy_weights[e] / total
+            policy_mask[i] = 1.0
+
+    sign = 1.0 if mover == BLACK else -1.0
+    value_target[i] = sign * result[g]
+    if np.isnan(score[g]):
+        score_target[i] = 0.0
+        score_mask[i] = 0.0
+    else:
+        score_target[i] = sign * score[g]
+        score_mask[i] = 1.0
+    if has_ownership[g]:
+        for p in range(num_points):
+            owner = ownership[g, point_perm[k, p]]
+            ownership_target[i, p] = 1.0 if owner == mover else (0.0 if owner == 0 else -1.0)
+        ownership_mask[i] = 1.0
+    else:
+        ownership_target[i, :] = 0.0
+        ownership_mask[i] = 0.0
+
+
 @nb.njit(cache=True, nogil=True)
 def _fill_batch(feature_code, history, empty_board,
                 game_offsets, locs, colors, stones, full_search, policy_offsets, policy_actions,
@@ -103,71 +174,17 @@ def _fill_batch(feature_code, history, empty_board,
     for i in range(sample_game.shape[0]):
         g = sample_game[i]
         t = sample_move[i]
-        m0 = game_offsets[g]
-        m = m0 + t
-        mover = colors[m]
-
-        hist_len = min(t + 1, history)
-        moves_len = min(t, history)
-        for j in range(history):
-            if j < hist_len:
-                color_hist[j] = empty_board[COLOR]  # the wall border, as a board's COLOR row has
-                row = stones[m - j]
-                for p in range(num_points):
-                    color_hist[j, point_locs[p]] = row[p]
-            else:
-                color_hist[j] = 0
-        move_hist[:] = -1
-        for j in range(moves_len):
-            move_hist[j] = locs[m - 1 - j]
-        if feature_code != AGZ:
-            # Sets other than AGZ read chains, liberties and the ko point from the board: rebuild
-            # the position before the previous move and play that move, which sets the ko point
-            # exactly as a replay from the start does.
-            b[COLOR] = empty_board[COLOR]
-            b[INFO] = empty_board[INFO]  # rebuild() recomputes every row but COLOR and INFO
-            row = stones[m - 1] if t > 0 else stones[m]
-            for p in range(num_points):
-                b[COLOR, point_locs[p]] = row[p]
-            rebuild(b)
-            if t > 0:
-                play(b, locs[m - 1], colors[m - 1])
-        encode(feature_code, b, color_hist, hist_len, move_hist, moves_len, mover, scratch)
-
+        m = game_offsets[g] + t
+        _sample_features(feature_code, history, empty_board, point_locs, locs, colors, stones, m, t,
+                         b, color_hist, move_hist, scratch)
         k = sample_sym[i]
         for c in range(num_planes):
             for p in range(num_points):
                 features[i, c, p] = flat[c, point_perm[k, p]]
-
-        policy_target[i, :] = 0.0
-        policy_mask[i] = 0.0
-        if full_search[m]:
-            total = 0.0
-            for e in range(policy_offsets[m], policy_offsets[m + 1]):
-                total += policy_weights[e]
-            if total > 0.0:
-                for e in range(policy_offsets[m], policy_offsets[m + 1]):
-                    a = policy_actions[e]
-                    j = a if a == num_points else inverse_perm[k, a]
-                    policy_target[i, j] += policy_weights[e] / total
-                policy_mask[i] = 1.0
-
-        sign = 1.0 if mover == BLACK else -1.0
-        value_target[i] = sign * result[g]
-        if np.isnan(score[g]):
-            score_target[i] = 0.0
-            score_mask[i] = 0.0
-        else:
-            score_target[i] = sign * score[g]
-            score_mask[i] = 1.0
-        if has_ownership[g]:
-            for p in range(num_points):
-                owner = ownership[g, point_perm[k, p]]
-                ownership_target[i, p] = 1.0 if owner == mover else (0.0 if owner == 0 else -1.0)
-            ownership_mask[i] = 1.0
-        else:
-            ownership_target[i, :] = 0.0
-            ownership_mask[i] = 0.0
+        _sample_targets(i, g, m, k, colors[m], num_points, full_search, policy_offsets, policy_actions,
+                        policy_weights, result, score, ownership, has_ownership, point_perm, inverse_perm,
+                        policy_target, policy_mask, value_target, ownership_target, ownership_mask,
+                        score_target, score_mask)
 
 
 def _permutation_tables(size: int) -> tuple[np.ndarray, np.ndarray]:
