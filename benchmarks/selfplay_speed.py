@@ -4,6 +4,7 @@
         [--backends torch,openvino] [--precision fp32|bf16]
     python benchmarks/selfplay_speed.py --stand-in-ms 20 [--stand-in-workers 1,2,4]
     python benchmarks/selfplay_speed.py --executors local,ray [--worker-counts 1,2] --backends torch
+    python benchmarks/selfplay_speed.py --executors ray-node [--worker-counts 1,2] [--device cuda] [--stand-in-ms MS]
 
 prints JSON lines for each network runtime (each with its ratio to torch's figure):
 - "inprocess": one process, the preset's lockstep runner with its network on --device, the share
@@ -24,8 +25,11 @@ the same mean batch, and the ratio.
 
 --executors local,ray compares worker processes with Ray actors (a private Ray on this machine,
 one CPU per core) at each worker count of --worker-counts: positions/s, and Ray's ratio to the
-processes at the same count. Every figure is taken over --seconds after --warmup seconds from
-the first move reported, so start-up (Ray's, the actors') is not counted.
+processes at the same count. "ray-node" runs one node actor (`selfplay/ray_node.py`: an
+inference server on --device, on a stand-in device with --stand-in-ms, fed by W search processes
+on the same node) for each W of --worker-counts, and adds the server's positions/s, busy
+fraction and mean batch. Every figure is taken over --seconds after --warmup seconds from the
+first move reported, so start-up (Ray's, the actors') is not counted.
 
 The network has random weights (speed does not depend on them; games of a random network are
 long, which is the worst case).
@@ -82,7 +86,7 @@ def main() -> None:
     parser.add_argument("--stand-in-ms", type=float, default=0.0,
                         help="measure the inference server with a stand-in device taking this long per batch")
     parser.add_argument("--stand-in-workers", default="1,2,4", help="search processes per stand-in run")
-    parser.add_argument("--executors", default=None, help="compare executors, e.g. local,ray")
+    parser.add_argument("--executors", default=None, help="compare executors: local, ray, ray-node")
     parser.add_argument("--worker-counts", default="1,2", help="worker counts for --executors")
     args = parser.parse_args()
 
@@ -99,12 +103,12 @@ def main() -> None:
     loop = TrainingLoop(tmp, config, workers=args.workers, progress=False, log=lambda _: None)
     sp_config = loop._selfplay_config()
     warm_kernels(config, sp_config)
+    if args.executors:
+        executors(args, config, sp_config, stem, model_id, tmp, backends[0])
+        return
     if args.stand_in_ms > 0:
         for count in _counts(args.stand_in_workers):
             print(json.dumps(stand_in(args, config, sp_config, model_id, tmp, count)), flush=True)
-        return
-    if args.executors:
-        executors(args, config, sp_config, stem, model_id, tmp, backends[0])
         return
     results = {}
     for backend in backends:
@@ -160,10 +164,13 @@ def warm_kernels(config, sp_config) -> None:
 
 
 def timed_selfplay(args, sp_config, stem, model_id: str, records, count: int, backend: str,
-                   pool=None, server=None) -> dict:
+                   pool=None, server=None, counters=None) -> dict:
     """Self-play with `count` workers for --seconds after --warmup: moves/s, and with `server`
-    its counters' differences over the same window."""
+    (or `counters`, the node actors' servers' totals) the counters' differences over the same
+    window."""
     from selfplay.workers import run_selfplay
+
+    counters = counters or (server.counters if server is not None else None)
 
     window = {"start": None, "end": None}
     first = [None]
@@ -173,9 +180,9 @@ def timed_selfplay(args, sp_config, stem, model_id: str, records, count: int, ba
         if first[0] is None:
             first[0] = now
         if window["start"] is None and now - first[0] >= args.warmup:
-            window["start"] = (now, stats.moves_played, server.counters() if server else None)
+            window["start"] = (now, stats.moves_played, counters() if counters else None)
         if window["start"] is not None:
-            window["end"] = (now, stats.moves_played, server.counters() if server else None)
+            window["end"] = (now, stats.moves_played, counters() if counters else None)
 
     def should_stop():
         return window["start"] is not None and time.perf_counter() - window["start"][0] > args.seconds
@@ -187,10 +194,12 @@ def timed_selfplay(args, sp_config, stem, model_id: str, records, count: int, ba
     (t0, m0, c0), (t1, m1, c1) = window["start"], window["end"]
     seconds = max(t1 - t0, 1e-9)
     out = {"workers": count, "positions_per_s": round((m1 - m0) / seconds, 1)}
-    if server is not None:
+    if counters is not None:
         batches = max(c1["batches"] - c0["batches"], 1)
-        out.update(server_positions_per_s=round((c1["positions"] - c0["positions"]) / (c1["time"] - c0["time"]), 1),
-                   server_busy_fraction=round((c1["busy_s"] - c0["busy_s"]) / (c1["time"] - c0["time"]), 3),
+        clock = "time" if "time" in c1 else "server_s"  # node actors count their servers' seconds up
+        up = max(c1[clock] - c0[clock], 1e-9)
+        out.update(server_positions_per_s=round((c1["positions"] - c0["positions"]) / up, 1),
+                   server_busy_fraction=round((c1["busy_s"] - c0["busy_s"]) / up, 3),
                    server_mean_batch=round((c1["positions"] - c0["positions"]) / batches, 1))
     return out
 
@@ -249,11 +258,15 @@ def executors(args, config, sp_config, stem: str, model_id: str, tmp: Path, back
 
     names = args.executors.split(",")
     cores = os.cpu_count() or 1
-    if "ray" in names:
-        connect("", num_cpus=cores)
+    if "ray" in names or "ray-node" in names:
+        # A node actor asks for a CPU per search process: more than the cores only oversubscribes.
+        connect("", num_cpus=max([cores] + _counts(args.worker_counts)))
     local = {}
     for name in names:
         for count in _counts(args.worker_counts):
+            if name == "ray-node":
+                print(json.dumps(ray_node(args, config, sp_config, stem, model_id, tmp, backend, count)), flush=True)
+                continue
             # The same network threads per worker on both, so only the executor differs.
             threads = worker_threads(count, cores)
             pool = RayWorkerPool(cpus_per_worker=threads) if name == "ray" else None
@@ -270,6 +283,43 @@ def executors(args, config, sp_config, stem: str, model_id: str, tmp: Path, back
             elif count in local:
                 line["ratio_to_local"] = round(line["positions_per_s"] / max(local[count], 1e-9), 3)
             print(json.dumps(line), flush=True)
+
+
+def ray_node(args, config, sp_config, stem: str, model_id: str, tmp: Path, backend: str, count: int) -> dict:
+    """One node actor: its inference server fed by `count` search processes on this machine."""
+    import functools
+
+    from goengine.evaluator import FixedTimeEvaluator
+    from selfplay.ray_node import NodePlan
+    from selfplay.ray_pool import RayWorkerPool
+
+    net = net_config_of(config)
+    cuda = args.device.startswith("cuda")
+    stand_in = (functools.partial(FixedTimeEvaluator, config.run.board_size, net.feature_set, args.stand_in_ms)
+                if args.stand_in_ms > 0 else None)
+    pool = RayWorkerPool(node=NodePlan("cuda" if cuda else "cpu", count, net.in_planes, net.feature_set,
+                                       gpus=1 if cuda else 0, make_evaluator=stand_in))
+    try:
+        line = timed_selfplay(args, sp_config, stem, model_id, tmp / f"records-ray-node-{count}", 1, backend,
+                              pool=pool, counters=pool.inference_totals)
+    finally:
+        pool.shutdown()
+        _remove_blocks_of_killed_actors()
+    line.update(workers=1, search_processes=count)
+    return {"bench": "executor", "executor": "ray-node", "preset": args.preset, "device": args.device,
+            "stand_in_ms": args.stand_in_ms or None, **line}
+
+
+def _remove_blocks_of_killed_actors(wait_s: float = 10.0) -> None:
+    """The benchmark stops a node actor by killing it, which leaves its leaf memory behind."""
+    from selfplay.inference import BLOCK_PREFIX, SHM_FOLDER, remove_orphan_blocks
+
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        remove_orphan_blocks()
+        if not any(SHM_FOLDER.glob(f"{BLOCK_PREFIX}-*")):
+            return
+        time.sleep(0.2)
 
 
 def _counts(text: str) -> list[int]:

@@ -24,8 +24,10 @@ import multiprocessing as mp
 import os
 import time
 import traceback
+import secrets
 from dataclasses import dataclass
 from multiprocessing import shared_memory
+from pathlib import Path
 from multiprocessing.connection import wait as wait_for_any
 from typing import Optional
 
@@ -35,6 +37,27 @@ from .lifeline import die_with_parent
 
 REPLY_TIMEOUT_S = 120.0
 BUSY_S, POSITIONS, BATCHES = range(3)  # the server's counters
+# Blocks are named `{BLOCK_PREFIX}-{owner pid}-...`, so that those of an owner killed before it
+# could remove them (a Ray actor killed with its resource tracker) can be told apart and removed.
+BLOCK_PREFIX = "goengine-infer"
+SHM_FOLDER = Path("/dev/shm")
+
+
+def remove_orphan_blocks(folder: Path = SHM_FOLDER) -> int:
+    """Remove the shared memory of inference servers whose owning process is gone (on Linux,
+    where it shows in /dev/shm). Returns how many blocks."""
+    removed = 0
+    for p in folder.glob(f"{BLOCK_PREFIX}-*") if folder.is_dir() else ():
+        try:
+            pid = int(p.name.split("-")[2])
+            os.kill(pid, 0)
+        except (ValueError, IndexError, PermissionError):
+            continue  # not one of ours, or alive under another user
+        except ProcessLookupError:
+            p.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -110,8 +133,9 @@ class InferenceServer:
         self.device = device
         self.feature_set = feature_set
         ctx = mp.get_context("spawn")
-        self.blocks = [shared_memory.SharedMemory(create=True, size=sum(self.layout.nbytes()))
-                       for _ in range(num_workers)]
+        tag = f"{BLOCK_PREFIX}-{os.getpid()}-{secrets.token_hex(4)}"
+        self.blocks = [shared_memory.SharedMemory(name=f"{tag}-{w}", create=True, size=sum(self.layout.nbytes()))
+                       for w in range(num_workers)]
         # Pipe(duplex=False) gives (receiving end, sending end).
         request_pipes = [ctx.Pipe(duplex=False) for _ in range(num_workers)]
         reply_pipes = [ctx.Pipe(duplex=False) for _ in range(num_workers)]

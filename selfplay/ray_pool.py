@@ -7,6 +7,10 @@ put once per sha256) and collects what the actors say. An actor that finished it
 idle for the next call; one that failed or went silent is killed and a fresh one takes its
 place (its unfinished games are lost; its chunks, written whole, count).
 
+Given a `NodePlan` (`ray_node.py`) the pool's actors are node actors instead, one per GPU: each
+runs an inference server and its own search processes on its node, and the pool keeps their
+servers' counters (`inference_totals`).
+
 `ContinuousSelfPlay` keeps W actors playing job after job for the asynchronous loop, each
 asking the `Coordinator` for the newest network, and replaces those that die.
 
@@ -22,11 +26,13 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from .ray_actors import Coordinator, SelfPlayActor
+from .ray_node import NodePlan, NodeSelfPlayActor
 from .ray_session import GET_TIMEOUT_S, actor_errors, import_ray
 from .shipped_weights import ShippedWeights
 from .workers import SelfPlayStats, WorkerJob, _count_game
 
 POLL_WAIT_S = 0.5
+_NO_COUNTS = {"busy_s": 0.0, "positions": 0, "batches": 0, "server_s": 0.0}
 MAX_CONTINUOUS_RESTARTS = 20  # per actor slot over a run, before the loop gives up
 
 
@@ -105,30 +111,65 @@ class WeightsShipper:
 
 class RayWorkerPool:
     """A `run_selfplay` pool of Ray actors with `cpus_per_worker` CPUs each (their network
-    threads). `shutdown()` ends the idle actors when the caller is done with the pool."""
+    threads), or with `node`, of node actors that each run `node.workers` search processes and
+    an inference server. `shutdown()` ends the idle actors when the caller is done with the pool."""
 
-    def __init__(self, cpus_per_worker: int = 1, cache_dir: Optional[str] = None):
+    def __init__(self, cpus_per_worker: int = 1, cache_dir: Optional[str] = None, node: Optional[NodePlan] = None):
         self.ray = import_ray()
         self.cpus_per_worker = max(1, int(cpus_per_worker))
-        self.actor_class = self.ray.remote(num_cpus=self.cpus_per_worker, max_restarts=0)(SelfPlayActor)
+        self.node = node
+        if node is None:
+            self.actor_class = self.ray.remote(num_cpus=self.cpus_per_worker, max_restarts=0)(SelfPlayActor)
+            self.actor_args: tuple = (cache_dir,)
+        else:
+            self.actor_class = self.ray.remote(num_cpus=node.workers, num_gpus=node.gpus,
+                                               max_restarts=0)(NodeSelfPlayActor)
+            self.actor_args = (cache_dir, node)
         self.cache_dir = cache_dir
         self.set = ActorSet()
         self.idle: list = []
         self.shipper = WeightsShipper()
+        # Inference server counters: of each node actor's current job, and of the jobs before.
+        self.counters: dict[int, dict] = {}
+        self.counted = dict(_NO_COUNTS)
 
     def threads(self, workers: int) -> int:
         return self.cpus_per_worker
 
     def launch(self, job: WorkerJob) -> None:
         if job.inference is not None:
-            raise ValueError("the Ray pool plays with each actor's own network, not an inference server")
-        actor = self.idle.pop() if self.idle else self.actor_class.remote(self.cache_dir)
+            raise ValueError("the Ray pool plays with its actors' own networks or inference servers, "
+                             "not one given to it")
+        actor = self.idle.pop() if self.idle else self.actor_class.remote(*self.actor_args)
         weights = self.shipper.ref(job.model_path) if job.model_path is not None else None
+        self._fold(job.worker_id)
         actor.start.remote(job, weights)
         self.set.watch(job.worker_id, actor)
 
+    def _fold(self, worker_id: int) -> None:
+        for key, value in self.counters.pop(worker_id, {}).items():
+            self.counted[key] += value
+
+    def inference_totals(self) -> dict:
+        """The node actors' inference servers since the last `reset_inference`: busy seconds,
+        positions, batches and seconds up, summed over servers (busy / up: the busy fraction)."""
+        totals = dict(self.counted)
+        for counts in self.counters.values():
+            for key, value in counts.items():
+                totals[key] += value
+        return totals
+
+    def reset_inference(self) -> None:
+        self.counters.clear()
+        self.counted = dict(_NO_COUNTS)
+
     def poll(self, wait_s: float) -> list[tuple]:
-        messages = self.set.poll(wait_s)
+        messages = []
+        for message in self.set.poll(wait_s):
+            if message[0] == "inference":
+                self.counters[message[1]] = message[2]  # cumulative over the job: the last one holds
+            else:
+                messages.append(message)
         for w, ending in list(self.set.endings.items()):
             if ending == "finished" and w in self.set.actors:
                 self.idle.append(self.set.actors.pop(w))  # ready for the next job

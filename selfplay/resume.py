@@ -1,8 +1,9 @@
 """What a restarted self-play needs so that it neither replays nor double-counts a game:
 attempt numbers that are never handed out twice, and SGF files only for recorded games.
 
-Chunks are named `{chunk_prefix}-{time_ns}-wWWaAcCCCC.npz` (worker W, attempt A, chunk C) and
-SGF files `{chunk_prefix}-wWWaA-{seed:019d}.sgf` (`workers.py`).
+Chunks are named `{chunk_prefix}-{time_ns}-wWWaAcCCCC.npz` (worker W, attempt A, chunk C;
+`...cCCCClL.npz` for lane L of a node actor's job, `ray_node.py`) and SGF files
+`{chunk_prefix}-wWWaA-{seed:019d}.sgf` (`workers.py`).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class AttemptBook:
         """The attempt number for a new start of `worker` (0, 1, ...), recorded before use."""
         book = self._read()
         used = [int(m.group(1)) for p in self.records_dir.glob(f"{self.chunk_prefix}-*-w{worker:02d}a*c*.npz")
-                if (m := re.search(r"-w\d+a(\d+)c\d+\.npz$", p.name))]
+                if (m := re.search(r"-w\d+a(\d+)c\d+(?:l\d+)?\.npz$", p.name))]
         attempt = max([book.get(str(worker), 0)] + [u + 1 for u in used])
         book[str(worker)] = attempt + 1
         atomic_write_json(self.path, {"started": book})

@@ -56,6 +56,9 @@ class WorkerJob:
     inference: Optional[dict] = None  # connection details of an inference server
     backend: str = "auto"           # network runtime on the CPU (goengine.nn.backends)
     precision: Optional[str] = None  # None: the runtime's exact default; "fp32" or "bf16"
+    # One of the search processes that share a node actor's job (ray_node.py); they write under
+    # the job's worker number and attempt, so the lane keeps their chunk names apart.
+    lane: Optional[int] = None
 
 
 @dataclass
@@ -139,7 +142,9 @@ def worker_main(job: WorkerJob, messages) -> None:
 
         def flush() -> None:
             if pending:
-                name = f"{job.chunk_prefix}-{time.time_ns()}-w{job.worker_id:02d}a{job.attempt}c{chunk_index[0]:04d}.npz"
+                lane = "" if job.lane is None else f"l{job.lane}"
+                name = (f"{job.chunk_prefix}-{time.time_ns()}-w{job.worker_id:02d}a{job.attempt}"
+                        f"c{chunk_index[0]:04d}{lane}.npz")
                 write_chunk(Path(job.records_dir) / name, pending)
                 chunk_index[0] += 1
                 messages.put(("chunk", job.worker_id, len(pending)))

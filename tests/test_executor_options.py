@@ -74,3 +74,37 @@ def test_shipped_weights_arrive_intact_and_a_damaged_checkpoint_is_not_shipped(t
     weights.write_bytes(weights.read_bytes()[:-10])
     with pytest.raises(ValueError, match="sha256"):
         ShippedWeights.from_checkpoint(d.model_stem(model_id))
+
+
+def test_node_actors_serve_where_the_cluster_has_gpus_and_actors_evaluate_themselves_elsewhere():
+    from selfplay.ray_node import plan_nodes
+
+    def plan(mode, device, cpus, gpus, per_node=0):
+        planned = plan_nodes(mode, device, cpus, gpus, per_node, 17, "agz")
+        return None if planned is None else (planned[0].device, planned[0].gpus, planned[0].workers, planned[1])
+
+    # Two nodes of 32 CPUs and 4 GPUs: one node actor per GPU with its 8 CPUs' search processes.
+    assert plan("auto", "auto", 64, 8) == ("cuda", 1, 8, 8)
+    assert plan("auto", "cuda", 64, 8, per_node=16) == ("cuda", 1, 16, 4)  # CPUs for 4 GPUs' worth only
+    assert plan("auto", "cpu", 64, 8) is None
+    assert plan("auto", "auto", 64, 0) is None
+    assert plan("actor", "auto", 64, 8) is None
+    assert plan("node", "auto", 6, 0, per_node=2) == ("cpu", 0, 2, 3)
+
+
+@pytest.mark.parametrize("change, message", [
+    ("run.ray_inference='gpu'", "run.ray_inference must be auto, node or actor"),
+    ("run.ray_workers_per_node=-1", "run.ray_workers_per_node must be >= 0"),
+])
+def test_the_node_inference_settings_are_checked(change, message):
+    from training.config import load_preset
+
+    with pytest.raises(ValueError, match=message):
+        load_preset("5x5-smoke").override([change])
+
+
+def test_the_asynchronous_loop_does_not_take_node_actors():
+    from training.config import load_preset
+
+    with pytest.raises(ValueError, match="generational self-play only"):
+        load_preset("5x5-smoke").override(["run.executor='ray'", "run.mode='async'", "run.ray_inference='node'"])

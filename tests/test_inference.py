@@ -93,3 +93,21 @@ def test_the_server_counts_its_busy_time_against_a_stand_in_device(tmp_path):
     assert batches == 6 and after["positions"] - before["positions"] == 48
     assert 6 * 0.05 <= busy < 6 * 0.05 + 0.5
     assert busy / (after["time"] - before["time"]) > 0.5
+
+
+def test_the_memory_of_a_server_whose_owner_is_gone_is_removed(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from selfplay.inference import BLOCK_PREFIX, remove_orphan_blocks
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True, timeout=60)
+    orphan = tmp_path / f"{BLOCK_PREFIX}-{int(gone.stdout)}-ab12cd34-0"
+    owned = tmp_path / f"{BLOCK_PREFIX}-{os.getpid()}-ab12cd34-0"
+    other = tmp_path / "psm_12345"
+    for p in (orphan, owned, other):
+        p.write_bytes(b"x")
+    assert remove_orphan_blocks(tmp_path) == 1
+    assert not orphan.exists() and owned.exists() and other.exists()

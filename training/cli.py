@@ -12,6 +12,7 @@ from .config import RunConfig, load_preset, load_toml, preset_names
 # Settings that may change between restarts of one run without changing what it computes.
 _RESTARTABLE = {("run", "generations"), ("run", "device"), ("run", "backend"), ("run", "precision"),
                 ("run", "executor"), ("run", "ray_address"), ("run", "ray_cpus_per_worker"),
+                ("run", "ray_inference"), ("run", "ray_workers_per_node"),
                 ("training", "precision"), ("training", "processes"),
                 ("selfplay", "workers")}
 

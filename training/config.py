@@ -38,6 +38,12 @@ class RunSection:
     executor: str = "local"
     ray_address: str = ""         # "": a private Ray on this machine; "auto": the `ray start` cluster; host:port
     ray_cpus_per_worker: int = 1  # CPUs (and network threads) per self-play actor
+    # Self-play's network on Ray: "node": one actor per GPU runs an inference server on it and
+    # ray_workers_per_node search processes beside it (leaf batches stay on the node); "actor":
+    # each actor evaluates its own network on its CPUs; "auto": node where the cluster has GPUs
+    # (and run.device allows CUDA), else actor. "node" on a cluster without GPUs serves on CPU.
+    ray_inference: str = "auto"
+    ray_workers_per_node: int = 0  # search processes per node actor; 0: the cluster's CPUs per GPU
     # "generational": self-play, train, gate in turn; "async": all three at once (executor "ray")
     mode: str = "generational"
 
@@ -163,6 +169,13 @@ class RunConfig:
             raise ValueError("run.mode = 'async' runs on Ray: add --executor ray (or --set run.executor=ray)")
         if r.ray_cpus_per_worker < 1:
             raise ValueError("run.ray_cpus_per_worker must be at least 1")
+        if r.ray_inference not in ("auto", "node", "actor"):
+            raise ValueError("run.ray_inference must be auto, node or actor")
+        if r.ray_workers_per_node < 0:
+            raise ValueError("run.ray_workers_per_node must be >= 0 (0: the cluster's CPUs per GPU)")
+        if r.mode == "async" and r.ray_inference == "node":
+            raise ValueError("run.ray_inference = 'node' serves generational self-play only; the "
+                             "asynchronous loop's actors evaluate their own networks (auto or actor)")
         if t.processes < 1 or t.batch_size % t.processes:
             raise ValueError("training.processes must be at least 1 and divide training.batch_size")
         if t.samples_per_position < 0:

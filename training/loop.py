@@ -127,12 +127,25 @@ class TrainingLoop:
         r = self.config.run
         if r.executor != "ray" or self.in_process_selfplay:
             return
+        from selfplay.ray_node import plan_nodes
         from selfplay.ray_pool import RayWorkerPool
         from selfplay.ray_session import connect
 
+        from .models import net_config_of
+
         ray = connect(r.ray_address)
+        resources = ray.cluster_resources()
+        cpus, gpus = int(resources.get("CPU", 1)), int(resources.get("GPU", 0))
+        net = net_config_of(self.config)
+        # The driver's device says nothing of the nodes': a driver without a GPU may lead GPU nodes.
+        planned = plan_nodes(r.ray_inference, r.device, cpus, gpus, r.ray_workers_per_node, net.in_planes,
+                             net.feature_set)
+        if planned is not None:
+            node, count = planned
+            self.workers = self.workers or count
+            self._pool = RayWorkerPool(node=node)
+            return
         if not self.workers:
-            cpus = int(ray.cluster_resources().get("CPU", 1))
             self.workers = max(1, cpus // r.ray_cpus_per_worker)
         self._pool = RayWorkerPool(cpus_per_worker=r.ray_cpus_per_worker)
 
@@ -276,6 +289,8 @@ class TrainingLoop:
                                  self.config.run.board_size, net.feature_set) as server:
                 stats = run_selfplay(**dict(kwargs, workers=workers, inference=server.client_args))
         else:
+            if self._pool is not None and self._pool.node is not None:
+                self._pool.reset_inference()
             stats = run_selfplay(**kwargs)
         bar.close()
         if stats.interrupted:
@@ -287,8 +302,22 @@ class TrainingLoop:
         if stats.would_resign:
             self._scalar("selfplay/resign_false_positive_rate", stats.false_positive_rate, g)
         games = count_games(self.dir.generation_chunks(g), report=self.log)
-        return {"games": games, "positions": stats.positions, "selfplay_seconds": stats.seconds,
-                "false_resign_rate": stats.false_positive_rate if stats.would_resign else None}
+        out = {"games": games, "positions": stats.positions, "selfplay_seconds": stats.seconds,
+               "false_resign_rate": stats.false_positive_rate if stats.would_resign else None}
+        if self._pool is not None and self._pool.node is not None:
+            out.update(self._node_inference(g))
+        return out
+
+    def _node_inference(self, g: int) -> dict:
+        """The node actors' inference servers over this generation's self-play. A busy fraction
+        well under 1 says the search processes leave the GPU waiting: more of them per GPU
+        (run.ray_workers_per_node) would play faster."""
+        t = self._pool.inference_totals()
+        busy = t["busy_s"] / t["server_s"] if t["server_s"] else 0.0
+        self.log(f"gen {g}: node inference servers evaluated {t['positions']} positions in {t['batches']} "
+                 f"batches, busy {100 * busy:.0f}% of the time")
+        self._scalar("selfplay/inference_busy_fraction", busy, g)
+        return {"inference_positions": t["positions"], "inference_busy_fraction": busy}
 
     def _precision(self):
         """The arithmetic of the self-play and gating networks. auto: bf16 where the CPU computes
@@ -315,6 +344,10 @@ class TrainingLoop:
             return f"network runtime: torch on {self.device} (one inference process for the self-play workers)"
         if self._pool is not None:
             address = self.config.run.ray_address or "a private Ray on this machine"
+            node = self._pool.node
+            if node is not None:
+                return (f"self-play on Ray ({address}): {self.workers} node actor(s), each one inference "
+                        f"process on {node.device} fed by {node.workers} search process(es)")
             return (f"self-play on Ray ({address}): {self.workers} actor(s) x {self._pool.cpus_per_worker} CPU(s), "
                     f"network runtime {self.config.run.backend}")
         backend, device = resolve_backend(self.config.run.backend, self.device)
