@@ -326,6 +326,45 @@ class SLRun:
 
     # --- the loop ------------------------------------------------------------------------------------
 
+    def _step(self, batch) -> tuple[float, float, Optional[float], int]:
+        """One optimizer step: (loss, top-1 accuracy, value mse over the decided positions or
+        None, samples)."""
+        x = torch.from_numpy(batch.features).to(self.device).float()
+        y = torch.from_numpy(batch.targets).to(self.device)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+            out = self.model(x)
+        logits = out.policy_logits
+        loss = F.cross_entropy(logits.float(), y)
+        value_mse = None
+        if out.value is not None:
+            z = torch.from_numpy(batch.value_targets).to(self.device)
+            known = ~torch.isnan(z)
+            # Positions without an outcome add nothing; the mean is over the batch so that the
+            # weight means the same whatever share of games is decided.
+            value_loss = (out.value.float() - torch.nan_to_num(z)).square().mul(known).sum() / len(z)
+            loss = loss + self.config.value_weight * value_loss
+            # Reported over the decided positions only, as the held-out value_mse is.
+            value_mse = float(value_loss.detach() * len(z) / known.sum().clamp(min=1))
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        acc = float((logits.detach().argmax(dim=1) == y).float().mean())
+        return float(loss.detach()), acc, value_mse, int(y.shape[0])
+
+    def _report_progress(self, meter: "_Meter", lr: float, bar) -> None:
+        values = meter.values(lr)
+        self._scalars("train", values)
+        if bar is not None:
+            # Named in words: the share of time spent waiting for batches, and the minutes
+            # trained over every session of this run.
+            value = values.get("value_loss")
+            value_text = "" if value is None else f", value mse {value:.3f}"
+            bar.set_fields(f"loss {values['loss']:.3f}, top-1 {100 * values['top1']:.1f}%{value_text}, "
+                           f"{values['samples_per_s']:.0f} samples/s, lr {lr:.4f}, waiting for data "
+                           f"{100 * values['data_share']:.0f}%, trained {self.seconds / 60:.0f} min")
+        if self.step % (10 * self.config.log_every) == 0:
+            self._train_log(values)
+
     def train(self) -> Optional[dict[str, Any]]:
         self.dir.mkdir(parents=True, exist_ok=True)
         if self.finished:
@@ -342,66 +381,24 @@ class SLRun:
         session_start = time.perf_counter()
         base_seconds = self.seconds
         last_checkpoint = time.perf_counter()
-        ema_loss = ema_acc = ema_value = None
-        window_samples, window_start, data_time = 0, time.perf_counter(), 0.0
+        meter = _Meter()
         interrupted = False
         with _Interrupt() as interrupt:
             try:
                 while c.progress(self.step, self.seconds) < 1.0:
                     t0 = time.perf_counter()
                     batch = next(self.stream)
-                    data_time += time.perf_counter() - t0
+                    data_seconds = time.perf_counter() - t0
                     lr = c.learning_rate_at(self.step, self.seconds)
                     set_learning_rate(self.optimizer, lr)
-                    x = torch.from_numpy(batch.features).to(self.device).float()
-                    y = torch.from_numpy(batch.targets).to(self.device)
-                    with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
-                        out = self.model(x)
-                    logits = out.policy_logits
-                    loss = F.cross_entropy(logits.float(), y)
-                    value_loss = None
-                    if out.value is not None:
-                        z = torch.from_numpy(batch.value_targets).to(self.device)
-                        known = ~torch.isnan(z)
-                        # Positions without an outcome add nothing; the mean is over the batch so
-                        # that the weight means the same whatever share of games is decided.
-                        value_loss = (out.value.float() - torch.nan_to_num(z)).square().mul(known).sum() / len(z)
-                        loss = loss + c.value_weight * value_loss
-                        # Reported over the decided positions only, as the held-out value_mse is.
-                        value_loss = value_loss.detach() * len(z) / known.sum().clamp(min=1)
-                    self.optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    self.optimizer.step()
+                    loss, acc, value_mse, n = self._step(batch)
                     self.step += 1
-                    self.samples += int(y.shape[0])
-                    window_samples += int(y.shape[0])
+                    self.samples += n
                     self.seconds = base_seconds + time.perf_counter() - session_start
-                    acc = float((logits.detach().argmax(dim=1) == y).float().mean())
-                    batch_loss = float(loss.detach())
-                    ema_loss = batch_loss if ema_loss is None else 0.98 * ema_loss + 0.02 * batch_loss
-                    ema_acc = acc if ema_acc is None else 0.98 * ema_acc + 0.02 * acc
-                    if value_loss is not None:
-                        v = float(value_loss.detach())
-                        ema_value = v if ema_value is None else 0.98 * ema_value + 0.02 * v
+                    meter.add(loss, acc, value_mse, n, data_seconds)
                     if self.step % c.log_every == 0:
-                        now = time.perf_counter()
-                        rate = window_samples / max(now - window_start, 1e-9)
-                        data_share = data_time / max(now - window_start, 1e-9)
-                        values = {"loss": ema_loss, "top1": ema_acc, "learning_rate": lr, "samples_per_s": rate,
-                                  "data_share": data_share}
-                        if ema_value is not None:
-                            values["value_loss"] = ema_value
-                        self._scalars("train", values)
-                        if bar is not None:
-                            # Named in words: the share of time spent waiting for batches, and the
-                            # minutes trained over every session of this run.
-                            value_text = "" if ema_value is None else f", value mse {ema_value:.3f}"
-                            bar.set_fields(f"loss {ema_loss:.3f}, top-1 {100 * ema_acc:.1f}%{value_text}, "
-                                           f"{rate:.0f} samples/s, lr {lr:.4f}, waiting for data "
-                                           f"{100 * data_share:.0f}%, trained {self.seconds / 60:.0f} min")
-                        window_samples, window_start, data_time = 0, now, 0.0
-                        if self.step % (10 * c.log_every) == 0:
-                            self._train_log(values)
+                        self._report_progress(meter, lr, bar)
+                        meter.new_window()
                     if bar is not None:
                         bar.update(1)
                     if interrupt.requested:
@@ -436,3 +433,29 @@ class SLRun:
         self._tb.flush()
         return report
 
+
+class _Meter:
+    """Moving averages (0.98 per step) of loss, top-1 and value mse, and the samples/s and the
+    share of time spent waiting for data over the current log window."""
+
+    def __init__(self):
+        self.ema: dict[str, float] = {}
+        self.new_window()
+
+    def new_window(self) -> None:
+        self.window_samples, self.window_start, self.data_seconds = 0, time.perf_counter(), 0.0
+
+    def add(self, loss: float, acc: float, value_mse: Optional[float], samples: int, data_seconds: float) -> None:
+        for name, v in (("loss", loss), ("top1", acc), ("value_loss", value_mse)):
+            if v is not None:
+                self.ema[name] = v if name not in self.ema else 0.98 * self.ema[name] + 0.02 * v
+        self.window_samples += samples
+        self.data_seconds += data_seconds
+
+    def values(self, lr: float) -> dict[str, float]:
+        elapsed = max(time.perf_counter() - self.window_start, 1e-9)
+        values = {"loss": self.ema["loss"], "top1": self.ema["top1"], "learning_rate": lr,
+                  "samples_per_s": self.window_samples / elapsed, "data_share": self.data_seconds / elapsed}
+        if "value_loss" in self.ema:
+            values["value_loss"] = self.ema["value_loss"]
+        return values
