@@ -101,3 +101,23 @@ def test_every_shipped_network_loads_plays_its_size_and_refuses_others(network):
     other = 19 if size != 19 else 9
     with pytest.raises(ValueError, match=f"plays {size}x{size}"):
         build_player(spec, PlayerSettings(size=other, komi=7.5, max_moves=10, search=settings.search), 1)
+
+
+def test_a_silenced_value_head_answers_zero_and_leaves_the_policy_alone(tmp_path):
+    config = NetConfig(kind="policy_value", blocks=2, channels=16, board_sizes=(9,), global_pooling=2)
+    torch.manual_seed(1)
+    model = build_network(config)
+    for p in model.parameters():
+        p.data.normal_(0, 0.1)
+    save_checkpoint(tmp_path / "net", model, config)
+    card = bundle(tmp_path / "net", "quiet", tmp_path / "out", silence=True)
+    x = (np.random.default_rng(1).random((8, 18, 9, 9)) < 0.3).astype(np.uint8)
+    before = load_evaluator(tmp_path / "net", backend="torch", device="cpu").evaluate(x)
+    after = load_evaluator(tmp_path / "out" / "quiet", backend="torch", device="cpu").evaluate(x)
+    assert np.abs(before[1]).max() > 0.01 and np.all(after[1] == 0.0)
+    assert np.abs(before[0] - after[0]).max() < 0.05
+    assert "silenced" in card.read_text()
+    policy_only = NetConfig(kind="policy", blocks=2, channels=16, board_sizes=(9,))
+    save_checkpoint(tmp_path / "policy", build_network(policy_only), policy_only)
+    with pytest.raises(ValueError, match="no value head"):
+        bundle(tmp_path / "policy", "p", tmp_path / "out", silence=True)

@@ -28,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=None,
                         help="folder (default: where the index reads, $GOENGINE_NETWORKS_DIR or the package's "
                              "goengine/networks)")
+    parser.add_argument("--silence-value", action="store_true",
+                        help="zero the value head's output layer, so the value is 0 for every position: for a "
+                             "network whose value head did not learn (the search then follows the policy)")
 
 
 def describe(config) -> str:
@@ -52,6 +55,9 @@ def card_text(name: str, meta: dict, config, weights_name: str, notes: str) -> s
             ("weights", f"`{weights_name}`, fp16"),
             (CARD_SHA_LABEL, f"`{meta['weights_sha256']}`"),
             ("converted from", f"fp32 weights sha256 `{(meta.get('extra') or {}).get('source_weights_sha256', '-')}`")]
+    if (meta.get("extra") or {}).get("value_silenced"):
+        rows.append(("value head", "silenced: its output layer is zeroed, the value is 0 everywhere and the search "
+                                   "follows the policy (the trained value head did not predict outcomes)"))
     run = train.get("run") if isinstance(train, dict) else None
     if isinstance(run, dict):
         rows.append(("rules", f"{run.get('rules')}, komi {run.get('komi')}"))
@@ -61,8 +67,23 @@ def card_text(name: str, meta: dict, config, weights_name: str, notes: str) -> s
     return "\n".join(lines)
 
 
-def bundle(model: str | Path, name: str, out: Path, notes: str = "") -> Path:
-    """Write out/NAME.safetensors, NAME.json and NAME.md; returns the card's path."""
+def silence_value(net) -> None:
+    """Zero the value head's last layer: tanh(0) = 0 for every position. A value head that
+    learned nothing answers noise, and the search, which trusts it, then prefers whichever move
+    the noise favours; a value of 0 says "unknown" and leaves the choice to the policy."""
+    import torch
+
+    head = getattr(net, "value", None)
+    if head is None or not hasattr(head, "out"):
+        raise ValueError("this network has no value head to silence")
+    with torch.no_grad():
+        head.out.weight.zero_()
+        head.out.bias.zero_()
+
+
+def bundle(model: str | Path, name: str, out: Path, notes: str = "", silence: bool = False) -> Path:
+    """Write out/NAME.safetensors, NAME.json and NAME.md; returns the card's path. `silence`:
+    the value head's output is zeroed (`silence_value`) and the card says so."""
     from goengine.atomic import atomic_write_text
     from goengine.nn import load_checkpoint, save_checkpoint
 
@@ -70,6 +91,9 @@ def bundle(model: str | Path, name: str, out: Path, notes: str = "") -> Path:
         raise ValueError(f"a bundled name is a plain word like 9x9, got {name!r}")
     net, config, meta = load_checkpoint(model)
     extra = dict(meta.get("extra") or {}, source_weights_sha256=meta["weights_sha256"], precision="fp16")
+    if silence:
+        silence_value(net)
+        extra["value_silenced"] = True
     stem = Path(out) / name
     save_checkpoint(stem, net.half(), config, step=meta.get("step", 0), model_id=meta.get("model_id"),
                     parent_model_id=meta.get("parent_model_id"), train_config=meta.get("train_config"),
@@ -86,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         notes = Path(args.notes).read_text(encoding="utf-8") if args.notes else ""
-        card = bundle(args.model, args.name, Path(args.out) if args.out else networks_dir(), notes)
+        card = bundle(args.model, args.name, Path(args.out) if args.out else networks_dir(), notes,
+                      silence=args.silence_value)
     except (OSError, ValueError, CheckpointError) as e:
         print(f"goengine bundle-network: {e}", file=sys.stderr)
         return 2
