@@ -1,8 +1,8 @@
 """final_score and final_status_list answer the same for the same position whatever the
 engine's seed, and agree with GNU Go on finished 9x9 positions (tests/data/finished_9x9.json:
 games GNU Go played against itself, and two corner sekis, where random playouts alone call the
-seki stones dead or alive by chance). With a network that has an ownership head, the answer
-comes from the head."""
+seki stones dead or alive by chance). With a network that has an ownership head, the head
+decides only the chains the playouts leave in doubt."""
 
 from __future__ import annotations
 
@@ -63,9 +63,10 @@ def test_gnugo_still_scores_the_positions_so():
             assert gnugo.final_score() == position["gnugo_score"], position["name"]
 
 
-def test_an_ownership_head_decides_the_dead_stones(monkeypatch):
+def test_an_ownership_head_decides_only_what_the_playouts_leave_in_doubt(monkeypatch):
     """An ownership head that gives White only its group on the left (rows 1-7 of columns
-    A-C): the seki's white stones are dead, for every seed, and no playout is run."""
+    A-C) calls the seki's white stones dead, for every seed, when the playouts cannot call
+    them; where the playouts are sure of every chain the head is not heard."""
     from types import SimpleNamespace
 
     from goengine.board import BLACK
@@ -88,10 +89,8 @@ def test_an_ownership_head_decides_the_dead_stones(monkeypatch):
             own = black_view.reshape(-1) * (1.0 if self.to_play() == BLACK else -1.0)
             return SimpleNamespace(ownership=np.repeat(own[None], len(features), 0))
 
-    def no_playouts(*args, **kwargs):
-        raise AssertionError("the ownership head was not used")
-
-    monkeypatch.setattr(ownership_module, "rollout_ownership", no_playouts)
+    unsure = np.zeros(81)  # playouts that call nothing: every chain in doubt
+    monkeypatch.setattr(ownership_module, "rollout_ownership", lambda *a, **k: unsure.copy())
     answers = set()
     for seed in SEEDS:
         holder = {}
@@ -102,3 +101,15 @@ def test_an_ownership_head_decides_the_dead_stones(monkeypatch):
         answers.add(repr(_answer(engine)))
     assert len(answers) == 1
     assert answers.pop() == repr(("B+31.5", ["D8", "D9", "E8", "F8", "F9"]))
+
+    # Sure playouts (Black owns the seki's white stones in none of them, White in all) win
+    # over the head's opinion: the white stones live.
+    sure = np.where(black_view.reshape(-1) > 0, 1.0, -1.0)
+    sure[[3, 5, 12, 13, 14]] = -1.0  # D9 F9 (row 0), D8 E8 F8 (row 1): the seki stones the head holds dead
+    monkeypatch.setattr(ownership_module, "rollout_ownership", lambda *a, **k: sure.copy())
+    holder = {}
+    engine = _engine(seki, 0, model="net", evaluator_loader=lambda o: OwnershipNet(lambda: holder["e"].game.to_play))
+    holder["e"] = engine
+    engine.load_model()
+    score, dead = _answer(engine)
+    assert not {"D8", "D9", "E8", "F8", "F9"} & set(dead)
