@@ -14,7 +14,7 @@ _RESTARTABLE = {("run", "generations"), ("run", "device"), ("run", "backend"), (
                 ("run", "executor"), ("run", "ray_address"), ("run", "ray_cpus_per_worker"),
                 ("run", "ray_inference"), ("run", "ray_workers_per_node"),
                 ("training", "precision"), ("training", "processes"),
-                ("selfplay", "workers")}
+                ("selfplay", "workers"), ("run", "init_from")}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,6 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "host:port); default: a private Ray on this machine")
     parser.add_argument("--async", dest="asynchronous", action="store_true",
                         help="the asynchronous loop (with --executor ray): self-play, training and gating at once")
+    parser.add_argument("--init-from", default=None, metavar="MODEL",
+                        help="a new run starts from this network instead of random weights: a checkpoint "
+                             "or bundled:NAME (e.g. bundled:9x9); it must have the preset's architecture")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="override a setting, e.g. --set selfplay.visits=32 (repeatable)")
     parser.add_argument("--reconfigure", action="store_true",
@@ -64,6 +67,8 @@ def resolve_config(args: argparse.Namespace, saved: RunConfig | None) -> RunConf
         extra.append(f"run.executor={args.executor!r}")
     if getattr(args, "address", None) is not None:
         extra.append(f"run.ray_address={args.address!r}")
+    if getattr(args, "init_from", None) is not None:
+        extra.append(f"run.init_from={args.init_from!r}")
     if getattr(args, "asynchronous", False):
         extra.append("run.mode='async'")
     config = config.override(extra)
@@ -104,6 +109,16 @@ def run(args: argparse.Namespace) -> int:
         try:
             import_ray()
         except RayMissing as e:
+            print(f"goengine train: {e}", file=sys.stderr)
+            return 2
+    if config.run.init_from and run_dir.read_state() is None:
+        # Checked before the run dir exists, so a wrong network leaves nothing behind.
+        from goengine.nn import CheckpointError
+
+        from .models import initial_weights, net_config_of
+        try:
+            initial_weights(config.run.init_from, net_config_of(config))
+        except (OSError, ValueError, CheckpointError) as e:
             print(f"goengine train: {e}", file=sys.stderr)
             return 2
     run_dir.create()

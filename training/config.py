@@ -46,6 +46,9 @@ class RunSection:
     ray_workers_per_node: int = 0  # search processes per node actor; 0: the cluster's CPUs per GPU
     # "generational": self-play, train, gate in turn; "async": all three at once (executor "ray")
     mode: str = "generational"
+    # Generation 0's weights: "" draws them at random; a checkpoint (stem, .json or
+    # .safetensors) or "bundled:NAME" continues from that network (same architecture needed).
+    init_from: str = ""
 
 
 @dataclass(frozen=True)

@@ -33,18 +33,41 @@ def model_id_of(generation: int, config: RunConfig) -> str:
 
 
 def create_initial_model(run_dir: RunDir, config: RunConfig) -> str:
-    """Generation 0: a randomly initialised network (seeded by the run's seed)."""
+    """Generation 0: a randomly initialised network (seeded by the run's seed), or the network
+    `run.init_from` names, in fp32, with that network as its parent."""
     import torch
 
     from goengine.nn import build_network, save_checkpoint
 
     torch.manual_seed(config.run.seed)
     net_config = net_config_of(config)
-    model = build_network(net_config)
+    parent, extra = None, None
+    if config.run.init_from:
+        model, parent = initial_weights(config.run.init_from, net_config)
+        extra = {"init_from": config.run.init_from}
+    else:
+        model = build_network(net_config)
     model_id = model_id_of(0, config)
-    save_checkpoint(run_dir.model_stem(model_id), model, net_config, step=0, parent_model_id=None,
-                    model_id=model_id, train_config=config.to_dict())
+    save_checkpoint(run_dir.model_stem(model_id), model, net_config, step=0, parent_model_id=parent,
+                    model_id=model_id, train_config=config.to_dict(), extra=extra)
     return model_id
+
+
+def initial_weights(source: str, net_config):
+    """(fp32 model, its model id) of checkpoint or bundled network `source`, which must have
+    the run's architecture, features and heads."""
+    from dataclasses import asdict
+
+    from goengine.networks import bundled
+    from goengine.nn import load_checkpoint
+
+    stem = bundled(source.split(":", 1)[1]).stem if source.startswith("bundled:") else source
+    model, config, meta = load_checkpoint(stem)
+    mine, theirs = asdict(net_config), asdict(config)
+    differ = [f"{k} {theirs.get(k)!r} (the run: {v!r})" for k, v in mine.items() if theirs.get(k) != v]
+    if differ:
+        raise ValueError(f"run.init_from {source}: not the run's network: " + ", ".join(differ))
+    return model.float(), meta.get("model_id")
 
 
 def train_config_of(config: RunConfig, device: str):
