@@ -121,3 +121,17 @@ def test_a_silenced_value_head_answers_zero_and_leaves_the_policy_alone(tmp_path
     save_checkpoint(tmp_path / "policy", build_network(policy_only), policy_only)
     with pytest.raises(ValueError, match="no value head"):
         bundle(tmp_path / "policy", "p", tmp_path / "out", silence=True)
+
+
+def test_bundling_the_same_weights_again_keeps_the_weights_file(tmp_path):
+    config = NetConfig(kind="policy_value", blocks=2, channels=16, board_sizes=(9,))
+    torch.manual_seed(2)
+    save_checkpoint(tmp_path / "net", build_network(config), config)
+    out = tmp_path / "out"
+    bundle(tmp_path / "net", "n", out, notes="first")
+    first = (out / "n.safetensors").read_bytes()
+    for attempt in range(3):
+        card = bundle(tmp_path / "net", "n", out, notes=f"card {attempt}")
+        assert (out / "n.safetensors").read_bytes() == first
+        assert _card_sha(card.read_text()) == _file_sha(out / "n.safetensors")
+    load_checkpoint(out / "n")
