@@ -1,5 +1,6 @@
 """final_score and final_status_list: dead stones by the ownership estimate (random playouts
-from the final position with a fixed seed, or the network's ownership head), the score by the
+from the final position with a fixed seed; the network's ownership head settles the chains they
+leave in doubt: stone_status.end_of_game_ownership), the score by the
 game's rules. The answer depends on the position alone, not on the engine's --seed."""
 
 from __future__ import annotations

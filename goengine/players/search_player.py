@@ -52,8 +52,9 @@ class PlayerConfig:
     `opening_temperature` > 0: KataGo's opening temperature (`search.choice.opening_temperature`)
     in place of SearchConfig's temperature, drawing only among moves with at least
     `opening_min_visit_fraction` of the top visits: variety, never a blunder the search saw
-    through. The dead-stone opinion is the rollout estimate with `dead_stone_playouts`, or with
-    `network_ownership` the network's ownership head where it has one."""
+    through. The dead-stone opinion is the rollout estimate with `dead_stone_playouts`; with
+    `network_ownership` the network's ownership head settles the chains the playouts leave in
+    doubt."""
     resign: ResignRule = field(default_factory=ResignRule)
     pass_rule: str = "any"
     opening_temperature: float = 0.0
