@@ -20,13 +20,12 @@ from __future__ import annotations
 import functools
 import multiprocessing as mp
 import os
-import queue
 import time
 from dataclasses import dataclass, replace
 from typing import Callable, Optional
 
 from .ray_actors import SelfPlayActor
-from .workers import HEARTBEAT_TIMEOUT_S, WorkerJob, worker_process, worker_seed
+from .workers import HEARTBEAT_TIMEOUT_S, WorkerJob, take_all, worker_process, worker_seed
 
 COUNTERS_EVERY_S = 1.0
 JOIN_TIMEOUT_S = 10.0
@@ -144,7 +143,7 @@ def _supervise(worker_id: int, lanes: list[tuple], server, messages, counters) -
     sent = time.monotonic()
 
     def take(lane: int, q) -> bool:
-        said = _drain(q)
+        said = take_all(q)
         for kind, _, payload in said:
             heard[lane] = time.monotonic()
             if kind == "done":
@@ -176,12 +175,3 @@ def _supervise(worker_id: int, lanes: list[tuple], server, messages, counters) -
             sent = time.monotonic()
         if quiet:
             time.sleep(0.05)
-
-
-def _drain(q) -> list[tuple]:
-    out = []
-    while True:
-        try:
-            out.append(q.get_nowait())
-        except queue.Empty:
-            return out

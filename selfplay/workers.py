@@ -217,12 +217,7 @@ class ProcessPool:
         self.procs[w].start()
 
     def _drain(self, w: int) -> list[tuple]:
-        out = []
-        while True:
-            try:
-                out.append(self.queues[w].get_nowait())
-            except queue.Empty:
-                return out
+        return take_all(self.queues[w])
 
     def poll(self, wait_s: float) -> list[tuple]:
         """Every worker's messages so far; sleeps `wait_s` first when there are none."""
@@ -417,6 +412,16 @@ def _count_game(stats: SelfPlayStats, summary: dict) -> None:
         stats.would_resign += 1
         winner = 1 if summary["result"] > 0 else 2 if summary["result"] < 0 else 0
         stats.false_resignations += winner == summary["would_resign"]
+
+
+def take_all(q) -> list:
+    """Everything waiting in queue `q` now, without waiting."""
+    out = []
+    while True:
+        try:
+            out.append(q.get_nowait())
+        except queue.Empty:
+            return out
 
 
 def _drain(messages, stats: SelfPlayStats, remaining: list[int], on_error) -> None:

@@ -30,6 +30,22 @@ def private_weights_cache(folder: Path):
                 os.environ[key] = value
 
 
+@contextmanager
+def private_ray(cache_folder: Path, num_cpus: int = 2):
+    """A private Ray on this machine with `num_cpus` CPUs whose actors cache weights under
+    `cache_folder`; yields that weights cache and shuts Ray down after."""
+    import ray
+
+    from selfplay.ray_session import connect
+
+    with private_weights_cache(cache_folder) as weights_cache:
+        connect("", num_cpus=num_cpus)
+        try:
+            yield weights_cache
+        finally:
+            ray.shutdown()
+
+
 def whole_games(records_dir: Path) -> list:
     """Every game of every chunk; a chunk that cannot be read fails the test."""
     return [g for p in records.chunk_paths(records_dir) for g in records.read_chunk(p)]

@@ -13,7 +13,8 @@ import pytest
 ray = pytest.importorskip("ray")
 
 from selfplay.inference import BLOCK_PREFIX, SHM_FOLDER  # noqa: E402
-from ray_helpers import assert_no_game_twice, private_weights_cache, whole_games  # noqa: E402
+from ray_helpers import assert_no_game_twice, whole_games  # noqa: E402
+from ray_helpers import private_ray  # noqa: E402
 from test_loop import tiny_config  # noqa: E402
 
 from training import rundir  # noqa: E402
@@ -23,14 +24,8 @@ pytestmark = pytest.mark.ray
 
 @pytest.fixture(scope="module")
 def local_ray(tmp_path_factory):
-    from selfplay.ray_session import connect
-
-    with private_weights_cache(tmp_path_factory.mktemp("cache")) as weights_cache:
-        connect("", num_cpus=2)
-        try:
-            yield weights_cache
-        finally:
-            ray.shutdown()
+    with private_ray(tmp_path_factory.mktemp("cache")) as weights_cache:
+        yield weights_cache
 
 
 def node_config(**changes):

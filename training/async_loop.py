@@ -249,8 +249,8 @@ class _Parts:
         self.trainer.start()
 
     def trainer_messages(self) -> list[tuple]:
-        from .async_trainer import drain
-        return drain(self.trainer_out)
+        from selfplay.workers import take_all
+        return take_all(self.trainer_out)
 
     # --- coordinator ---------------------------------------------------------------------------
 

@@ -101,15 +101,6 @@ class TrainerThread(threading.Thread):
             self.out.put(("error", traceback.format_exc()))
 
 
-def drain(out: queue.Queue) -> list[tuple]:
-    items = []
-    while True:
-        try:
-            items.append(out.get_nowait())
-        except queue.Empty:
-            return items
-
-
 def optional_writer(folder: Path) -> Optional[object]:
     """A SummaryWriter for `folder`, None without tensorboard (harness.Scalars decides)."""
     from .harness import Scalars
