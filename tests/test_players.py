@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from goengine.coords import PASS_LOC
+from goengine.coords import PASS_LOC, loc_of
 from goengine.evaluator import RandomEvaluator
 from goengine.game import GameState
 from goengine.players import Decision, Player, RandomPlayer, ResignRule, ResignStreaks, SearchPlayer
@@ -80,3 +80,22 @@ def test_a_player_needs_only_one_of_its_two_decide_forms():
     assert [d.loc for d in Passer().decide_many([0, 1], [GameState(5), GameState(5)])] == [PASS_LOC, PASS_LOC]
     random = RandomPlayer(seed=3)
     assert GameState(5).is_legal(random.decide_many([4], [GameState(5)])[0].loc)
+
+
+@pytest.mark.parametrize("gumbel", [False, True])
+def test_a_game_resumed_after_two_passes_is_searched_afresh_not_from_the_ended_subtree(gumbel):
+    # The tree searched before the second pass holds that pass as a finished game (a terminal
+    # node); once the game resumes, reusing it would leave a root with no move to search (the
+    # Gumbel root then crashed, and a PUCT root had nothing to choose from).
+    config = SearchConfig(num_simulations=32, leaves_per_tree=4, gumbel=gumbel, gumbel_m=8)
+    player = SearchPlayer(config, 9, RandomEvaluator(9, seed=1), seed=0)
+    game = GameState(9)
+    for loc in (loc_of(2, 2, 9), loc_of(6, 6, 9), PASS_LOC):
+        game.play(loc)
+    only_pass = np.zeros(82, bool)
+    only_pass[-1] = True
+    player.analyse_many([0], [game], allowed=[only_pass])  # the second pass searched: an ended game
+    game.play(PASS_LOC)
+    game.resume()
+    decision = player.decide(game)  # the cleanup phase: searched like any other position
+    assert decision.result.visit_counts[:-1].sum() > 0 and game.is_legal(decision.loc)

@@ -23,8 +23,8 @@ from . import root_stats
 from .config import SearchConfig
 from .gumbel import GumbelRoot
 from .restrict import restrict_root
-from .tree import (EXPANDED, FULL, NUM_EDGES, NUM_NODES, ROOT, STATE, VISITS, advance_root, compact, new_trees,
-                   reset_tree)
+from .tree import (EXPANDED, FULL, NUM_EDGES, NUM_NODES, ROOT, STATE, TERMINAL, VISITS, advance_root, compact,
+                   new_trees, reset_tree)
 
 
 @dataclass(frozen=True)
@@ -182,8 +182,13 @@ class BatchedSearch:
         info[K.R_KEYS_LEN] = game.history_len
         info[K.R_HIST_LEN] = len(game.color_history)
         self.komi[g] = game.komi + game.rules.white_bonus(game.handicap)
+        t = self.trees
+        if reuse and t.node_i[g, STATE, t.counts[g, ROOT]] == TERMINAL and not game.is_over:
+            # The subtree ended the game there (a second pass), but the game went on (KGS
+            # cleanup resumes after two passes): a terminal root has no move to search.
+            reuse = False
         if not reuse:
-            reset_tree(self.trees.node_i, self.trees.node_f, self.trees.counts, g)
+            reset_tree(t.node_i, t.node_f, t.counts, g)
 
     def advance(self, g: int, action: int) -> bool:
         """Tree reuse after `action` was played at tree g's root (call set_root afterwards with

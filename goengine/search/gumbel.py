@@ -68,6 +68,9 @@ class GumbelRoot:
         """After a phase: halve the survivors and plan the next phase. False when done."""
         visits, q, prior, value = stats
         self.value = value
+        if not self.survivors:  # a root without a move (a finished game): nothing to halve
+            plan[0] = -2
+            return False
         scores = self._scores(visits, q)
         order = sorted(self.survivors, key=lambda a: -scores[a])
         self.chosen = int(order[0])
