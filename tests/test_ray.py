@@ -9,8 +9,7 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
-from ray_helpers import assert_no_game_twice, whole_games  # noqa: E402
-from ray_helpers import private_ray  # noqa: E402
+from ray_helpers import assert_no_game_twice, private_ray, whole_games  # noqa: E402
 from test_loop import tiny_config  # noqa: E402
 
 from training import rundir  # noqa: E402

@@ -101,33 +101,30 @@ def bundle(model: str | Path, name: str, out: Path, notes: str = "", silence: bo
                     parent_model_id=meta.get("parent_model_id"), train_config=meta.get("train_config"),
                     extra=extra)
     if previous is not None:
-        _keep_identical_weights(stem, previous)
+        _keep_identical_weights(stem, weights_file, previous)
     _, _, written = load_checkpoint(stem)  # read back: the sha256 and shapes check out
     card = stem.with_name(name + ".md")
     atomic_write_text(card, card_text(name, written, config, stem.name + ".safetensors", notes))
     return card
 
 
-def _keep_identical_weights(stem: Path, previous: bytes) -> None:
+def _keep_identical_weights(stem: Path, weights_file: Path, previous: bytes) -> None:
     """Put the earlier weights file back when it holds the same tensors: safetensors writes
     its header's metadata in no fixed order, and a new card for the same weights should not
     add a megabyte to the repository's history."""
-    import hashlib
-    import json
-
     from safetensors.torch import load
 
     from goengine.atomic import atomic_write_bytes, atomic_write_json
+    from goengine.nn import read_checkpoint_meta
+    from goengine.nn.checkpoint import file_sha256
 
-    weights_file = stem.with_name(stem.name + ".safetensors")
     old, new = load(previous), load(weights_file.read_bytes())
-    if old.keys() != new.keys() or any(not old[k].equal(new[k]) or old[k].dtype != new[k].dtype for k in old):
+    if old.keys() != new.keys() or any(old[k].dtype != new[k].dtype or not old[k].equal(new[k]) for k in old):
         return
     atomic_write_bytes(weights_file, previous)
-    meta_file = stem.with_name(stem.name + ".json")
-    meta = json.loads(meta_file.read_text(encoding="utf-8"))
-    meta["weights_sha256"] = hashlib.sha256(previous).hexdigest()
-    atomic_write_json(meta_file, meta)
+    meta = read_checkpoint_meta(stem)
+    meta["weights_sha256"] = file_sha256(weights_file)
+    atomic_write_json(stem.with_name(stem.name + ".json"), meta)
 
 
 def run(args: argparse.Namespace) -> int:
