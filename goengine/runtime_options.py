@@ -8,19 +8,22 @@ import argparse
 import importlib.util
 
 BACKENDS = ("auto", "torch", "openvino", "onnxruntime")
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("auto", "fp32", "bf16")
 EXTRAS = {"openvino": "fast", "onnxruntime": "onnx"}
 
 
-def add_runtime_arguments(parser: argparse.ArgumentParser, backend_default: str | None = "auto") -> None:
-    """--backend and --precision; backend_default None leaves the choice to a preset."""
+def add_runtime_arguments(parser: argparse.ArgumentParser, backend_default: str | None = "auto",
+                          precision_default: str | None = "auto") -> None:
+    """--backend and --precision; a default of None leaves the choice to a preset."""
     default = "the default" if backend_default == "auto" else "the preset's choice when not given"
     parser.add_argument("--backend", default=backend_default, choices=BACKENDS,
                         help="runtime of the networks: auto (openvino on a CPU when installed, torch on a "
                              f"GPU or otherwise; {default}), torch, openvino or onnxruntime")
-    parser.add_argument("--precision", default=None, choices=PRECISIONS,
-                        help="network arithmetic: fp32 (exact; the default on a CPU) or bf16 (faster on "
-                             "CPUs with bf16 instructions, logits within about 1%%; torch and openvino)")
+    chosen = "the default" if precision_default == "auto" else "the preset's choice when not given"
+    parser.add_argument("--precision", default=precision_default, choices=PRECISIONS,
+                        help=f"network arithmetic: auto (bf16 on CPUs that compute it natively, AMX or "
+                             f"AVX-512 BF16, else exact; {chosen}), fp32 (exact) or bf16 (logits within "
+                             "about 1%%; torch and openvino)")
 
 
 def runtime_problem(backend: str) -> str | None:

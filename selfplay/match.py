@@ -90,7 +90,7 @@ class MatchConfig:
     engine_score: bool = True                 # ask external engines for final_score
     device: str = "cpu"
     backend: str = "auto"                     # runtime of networks: auto, torch, openvino, onnxruntime
-    precision: Optional[str] = None           # None: the runtime's exact default; "fp32" or "bf16"
+    precision: Optional[str] = None           # None: the runtime's exact default; "auto", "fp32" or "bf16"
     announce_backend: bool = True             # say on stderr which runtime each network runs on
     dead_stones: str = "agree"                # "agree" (KGS: agreement, else cleanup) or "as-is"
     match_id: Optional[str] = None            # the ledger's match id (default: time, players, seed)

@@ -186,7 +186,7 @@ class PlayerSettings:
     engine_score: bool = True
     device: str = "cpu"
     backend: str = "auto"           # the runtime of networks (goengine.nn.backends)
-    precision: Optional[str] = None  # None: the runtime's exact default; "fp32" or "bf16"
+    precision: Optional[str] = None  # None: the runtime's exact default; "auto", "fp32" or "bf16"
     log: Optional[Callable[[str], None]] = None  # hears which runtime a network runs on
 
 

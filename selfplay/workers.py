@@ -55,7 +55,7 @@ class WorkerJob:
     threads: int = 1
     inference: Optional[dict] = None  # connection details of an inference server
     backend: str = "auto"           # network runtime on the CPU (goengine.nn.backends)
-    precision: Optional[str] = None  # None: the runtime's exact default; "fp32" or "bf16"
+    precision: Optional[str] = None  # None: the runtime's exact default; "auto", "fp32" or "bf16"
     # One of the search processes that share a node actor's job (ray_node.py); they write under
     # the job's worker number and attempt, so the lane keeps their chunk names apart.
     lane: Optional[int] = None

@@ -187,3 +187,47 @@ def test_auto_resolves_to_a_runtime_that_exists():
         resolve_backend("tensorrt", "cpu")
     with pytest.raises(BackendError, match="CPU only"):
         resolve_backend("openvino", "cuda")
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["native-bf16", "no-bf16"])
+def test_auto_precision_is_bf16_only_where_the_cpu_computes_it(monkeypatch, native):
+    import goengine.nn.runtime as runtime
+    from goengine.nn.backends import resolve_precision
+
+    monkeypatch.setattr(runtime, "native_bf16", lambda: native)
+    for backend in ("torch", "openvino"):
+        assert resolve_precision("auto", backend, "cpu") == ("bf16" if native else None)
+    # ONNX Runtime has no bf16 path here, and on CUDA the exact default already autocasts.
+    assert resolve_precision("auto", "onnxruntime", "cpu") is None
+    assert resolve_precision("auto", "torch", "cuda") is None
+    for explicit in (None, "fp32", "bf16"):
+        assert resolve_precision(explicit, "torch", "cpu") == explicit
+
+
+def test_load_evaluator_runs_auto_precision_and_refuses_unknown_ones(checkpoints, monkeypatch):
+    import goengine.nn.runtime as runtime
+
+    monkeypatch.setattr(runtime, "native_bf16", lambda: True)
+    evaluator = load_evaluator(checkpoints["policy_value", False], backend="torch", precision="auto")
+    assert evaluator.description.endswith("bf16)")
+    monkeypatch.setattr(runtime, "native_bf16", lambda: False)
+    assert load_evaluator(checkpoints["policy_value", False], backend="torch",
+                          precision="auto").description.endswith("fp32)")
+    with pytest.raises(BackendError, match="precision must be auto, fp32 or bf16"):
+        load_evaluator(checkpoints["policy_value", False], backend="torch", precision="fp16")
+
+
+def test_play_commands_default_to_auto_precision_and_training_to_its_preset():
+    import argparse
+
+    from goengine.runtime_options import add_runtime_arguments
+
+    play = argparse.ArgumentParser()
+    add_runtime_arguments(play)
+    assert play.parse_args([]).precision == "auto"
+    assert play.parse_args(["--precision", "fp32"]).precision == "fp32"
+    train = argparse.ArgumentParser()
+    add_runtime_arguments(train, backend_default=None, precision_default=None)
+    assert train.parse_args([]).precision is None
+    with pytest.raises(SystemExit):
+        play.parse_args(["--precision", "fp16"])

@@ -235,7 +235,7 @@ class _Parts:
                              config=selfplay_config_of(self.config), model_path=None, model_id="",
                              records_dir=str(self.dir.records), sgf_dir=None, chunk_prefix="",
                              games_per_chunk=s.games_per_chunk, threads=r.ray_cpus_per_worker, backend=r.backend,
-                             precision=None if r.precision == "auto" else r.precision)
+                             precision=r.precision)
         self.selfplay = ContinuousSelfPlay(self.coordinator, template, workers, r.ray_cpus_per_worker,
                                            cache_dir=self.loop.cache_dir, log=self.loop.log)
         self.selfplay.start()

@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="stop after this many generations in total (default: the preset's; 0 = until stopped)")
     parser.add_argument("--workers", type=int, default=None, help="self-play processes, or Ray actors (default: one per core of this machine or of the cluster)")
     parser.add_argument("--device", default=None, help="cpu, cuda or auto")
-    add_runtime_arguments(parser, backend_default=None)
+    add_runtime_arguments(parser, backend_default=None, precision_default=None)
     parser.add_argument("--executor", default=None, choices=("local", "ray"),
                         help="where self-play runs: local worker processes (the default) or actors on a Ray "
                              "cluster (pip install -e '.[ray]')")

@@ -28,7 +28,7 @@ class Gatekeeper:
         r = self.config.run
         return gate(self.run_dir, self.config, best=best.model_id, candidate=candidate.model_id,
                     generation=generation, device=resolve_device(r.device), backend=r.backend,
-                    precision=None if r.precision == "auto" else r.precision, progress=False,
+                    precision=r.precision, progress=False,
                     candidate_stem=candidate.materialize(self.cache_dir), best_stem=best.materialize(self.cache_dir))
 
 

@@ -324,16 +324,11 @@ class TrainingLoop:
         it natively (AMX or AVX-512 BF16), which plays 3-5x the positions per second
         (benchmarks/selfplay_speed.py --precision bf16); self-play and gating need good moves
         fast, not logits exact to the last bit. Elsewhere the runtime's exact default."""
-        precision = self.config.run.precision
-        if precision != "auto":
-            return precision
         from goengine.nn import resolve_backend
-        from goengine.nn.runtime import native_bf16
+        from goengine.nn.backends import resolve_precision
 
         backend, device = resolve_backend(self.config.run.backend, self.device)
-        if device == "cpu" and backend in ("torch", "openvino") and native_bf16():
-            return "bf16"
-        return None
+        return resolve_precision(self.config.run.precision, backend, device)
 
     def _runtime_line(self) -> str:
         """Where the networks run, said once at the start of a run."""

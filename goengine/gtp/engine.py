@@ -54,7 +54,7 @@ class EngineOptions:
     resign_threshold: float = 0.05
     threads: Optional[int] = None
     backend: str = "auto"  # runtime of the network: goengine.nn.backends
-    precision: Optional[str] = None  # None: the runtime's exact default (fp32 on a CPU); "bf16"
+    precision: Optional[str] = None  # None: the runtime's exact default (fp32 on a CPU); "auto", "bf16"
     any_size: bool = False  # play a network on board sizes it was not trained on
     seed: int = 0
     # The opening's move temperature (`search.choice.opening_temperature`; 0: always the best).
