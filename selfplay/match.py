@@ -155,6 +155,9 @@ class MatchResult:
     games: list[GameResult] = field(default_factory=list)
     sprt_llr: Optional[float] = None
     sprt_decision: Optional[str] = None  # "H1", "H0" or None
+    # Whether a search player took its visits from the match (rather than its own @N or, for a
+    # GTP engine, its own budget): only then does the table's header name the match's visits.
+    match_visits_used: bool = True
 
     @property
     def wins(self) -> int:
@@ -205,8 +208,8 @@ class MatchResult:
         elo, elo_lo, elo_hi = self.elo
         lines = [
             f"{self.player_a} vs {self.player_b}: {n} games "
-            f"({self.config.size}x{self.config.size}, {self.config.rules}, komi {self.config.komi:g}, "
-            f"{self.config.visits} visits)",
+            f"({self.config.size}x{self.config.size}, {self.config.rules}, komi {self.config.komi:g}"
+            + (f", {self.config.visits} visits)" if self.match_visits_used else ")"),
             f"  {'player':<28}{'wins':>6}{'losses':>8}{'draws':>7}{'as black':>10}{'as white':>10}",
         ]
         for side, name in enumerate((self.player_a, self.player_b)):
@@ -288,7 +291,8 @@ class _Match:
                  progress: Optional[Callable[[GameResult, MatchResult], None]], ledger: Optional[Path]):
         self.a, self.b, self.config = spec_a, spec_b, config
         self.progress, self.ledger = progress, ledger
-        self.result = MatchResult(spec_a.name, spec_b.name, config)
+        self.result = MatchResult(spec_a.name, spec_b.name, config, match_visits_used=any(
+            s.kind in ("rollout", "mcts") and s.visits is None for s in (spec_a, spec_b)))
         # Tromp-Taylor counts the board as it stands by definition: nothing to agree on.
         self.agreement = config.dead_stones == "agree" and get_rules(config.rules).name != "tromp-taylor"
         self.sprt = stats.Sprt(config.sprt[0], config.sprt[1], config.alpha, config.beta) if config.sprt else None

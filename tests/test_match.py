@@ -208,3 +208,14 @@ def test_the_table_says_how_many_games_were_distinct():
     assert "distinct games: 2 of 4 (2 repeat an earlier game" in result.table()
     varied = play_match(a, b, MatchConfig(games=4, size=7, visits=8, opening_moves=(2, 2), parallel=4))
     assert varied.distinct_games == 4 and "distinct games: 4 of 4\n" in varied.table() + "\n"
+
+
+def test_the_header_names_the_match_visits_only_when_a_search_player_used_them():
+    """Players with their own budget (random here; GTP engines, `name@N`) did not search at the
+    match's visits, so the header must not say they did."""
+    config = MatchConfig(games=2, size=7, visits=8, opening_moves=(0, 0), parallel=2)
+    searched = play_match(network_player(RandomEvaluator(7, seed=1), "net"), random_player(), config)
+    assert searched.table().splitlines()[0].endswith("komi 7.5, 8 visits)")
+    unsearched = play_match(random_player("random-1"), random_player("random-2"), config)
+    header = unsearched.table().splitlines()[0]
+    assert header.endswith("komi 7.5)") and "visits" not in header
