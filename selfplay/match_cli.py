@@ -36,7 +36,7 @@ PLAYER_FORMS = """players:
   models/000012-b6c64         MCTS with a checkpoint (stem, .json or .safetensors)
   runs/quick:000012           MCTS with the run's model whose id starts with 000012
   runs/quick:best             MCTS with the run's best model (runs/quick/best.json)
-  policy:NET                  a network's policy alone, greedy (NET: any form above)
+  policy:NET                  a network's policy alone, greedy, averaged over the 8 symmetries (NET: any form above)
   gtp:COMMAND                 an external engine, e.g. "gtp:/usr/games/gnugo --mode gtp --level 10"
   SPEC@N                      a search player (rollout-mcts, a network) with N visits, e.g. rollout-mcts@2000
   NAME=SPEC                   any of these under the name NAME (used by the ledger and ratings)

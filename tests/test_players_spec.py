@@ -129,3 +129,17 @@ def test_visits_suffix_reaches_the_search():
     settings = PlayerSettings(size=5, komi=0.5, max_moves=75, search=SearchConfig(num_simulations=64))
     assert build_player(parse_player("rollout-mcts@7"), settings, 1).config.num_simulations == 7
     assert build_player(parse_player("rollout-mcts"), settings, 1).config.num_simulations == 64
+
+
+def test_a_policy_player_averages_the_symmetries_and_a_search_player_does_not(tmp_path):
+    import torch
+
+    from goengine.nn import NetConfig, build_network, save_checkpoint
+
+    config = NetConfig(kind="policy_value", blocks=1, channels=8, head_channels=8, value_hidden=8, in_planes=18,
+                       feature_set="agz", board_sizes=(9,))
+    torch.manual_seed(0)
+    save_checkpoint(tmp_path / "pv", build_network(config).eval(), config)
+    policy = parse_player("policy:pv", base_dir=tmp_path).load_evaluator(backend="torch")
+    search = parse_player("pv", base_dir=tmp_path).load_evaluator(backend="torch")
+    assert policy.symmetry == "average" and search.symmetry == "none"

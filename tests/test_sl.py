@@ -437,3 +437,36 @@ def test_a_run_can_start_from_a_checkpoint_with_a_head_drawn_afresh(outcomes_9x9
         SLRun(tmp_path / "third", tiny_config(kind="policy_value", tag="b3c32", steps=5,
                                               init_from=first.last_checkpoint), outcomes_9x9, None,
               log=lambda m: None)
+
+
+def test_eval_policy_with_symmetries_scores_the_policy_players_averaged_moves(tiny_9x9, tmp_path, capsys):
+    """--symmetries counts the argmax of the 8-symmetry average that a policy:NET player plays
+    (goengine.nn's "average" evaluator, an independent implementation of the same mean)."""
+    from goengine.cli import main
+    from goengine.nn import NetConfig, TorchEvaluator, build_network, save_checkpoint
+
+    folder, _, _ = tiny_9x9
+    config = NetConfig(kind="policy_value", blocks=1, channels=8, head_channels=8, value_hidden=8, in_planes=18,
+                       feature_set="agz", board_sizes=(9,))
+    torch.manual_seed(2)
+    model = build_network(config).eval()
+    save_checkpoint(tmp_path / "pv", model, config)
+    averaged = TorchEvaluator(model, config, symmetry="average")
+    plain_hits = averaged_hits = total = 0
+    for path in sorted(folder.glob("*.sgf")):
+        record = read_sgf(path)
+        moves = record.moves
+        features = encode_game("agz", replay(record, max_moves=0).board, [m.loc for m in moves], [m.color for m in moves])
+        targets = np.array([81 if m.loc == PASS_LOC else (m.loc // 11 - 1) * 9 + m.loc % 11 - 1 for m in moves])
+        with torch.no_grad():
+            plain = model(torch.from_numpy(features).float()).policy_logits.numpy()
+        logits, _ = averaged.evaluate(features)
+        plain_hits += int(np.sum(plain.argmax(axis=1) == targets))
+        averaged_hits += int(np.sum(logits.argmax(axis=1) == targets))
+        total += len(moves)
+    assert averaged_hits != plain_hits  # the option changes what is counted
+    assert main(["eval-policy", "--model", str(tmp_path / "pv"), "--data", str(folder), "--board-size", "9",
+                 "--min-moves", "10", "--device", "cpu", "--threads", "1", "--workers", "1", "--symmetries"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["symmetries"] == 8 and report["positions"] == total
+    assert report["top1"] == pytest.approx(averaged_hits / total)

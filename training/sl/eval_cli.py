@@ -1,7 +1,7 @@
 """`goengine eval-policy`: move-prediction accuracy of any policy checkpoint (PolicyNet or
 PolicyValueNet) on expert games, printed as one JSON object.
 
-    goengine eval-policy --model runs/sl/models/sl-0012000-b6c64 --data HELDOUT_GAMES [--max-games 500]
+    goengine eval-policy --model runs/sl/models/sl-0012000-b6c64 --data HELDOUT_GAMES [--max-games 500] [--symmetries]
 
 --data takes SGF files, folders or archives (read and filtered like the training games), or a
 folder of shards holding a manifest.json (`train-sl` writes one to RUN_DIR/heldout).
@@ -22,7 +22,8 @@ from .cli import add_filter_arguments, game_filter
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help="checkpoint stem, .json or .safetensors path")
+    parser.add_argument("--model", required=True,
+                        help="checkpoint stem, .json or .safetensors path, or bundled:NAME (a network shipped with the package)")
     parser.add_argument("--data", nargs="+", required=True, metavar="PATH",
                         help="SGF files, folders or archives, or a shard folder with a manifest.json")
     parser.add_argument("--max-games", type=int, default=0, help="games spread evenly over the set (default: all)")
@@ -30,6 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: physical cores)")
     parser.add_argument("--batch-size", type=int, default=256, help="positions per network call (default 256)")
     add_alias(parser, "--batch", "batch_size", type=int)
+    parser.add_argument("--symmetries", action="store_true",
+                        help="average each position over the 8 board symmetries, as a policy:NET player does (8x the work)")
     add_filter_arguments(parser)
 
 
@@ -59,13 +62,18 @@ def run(args: argparse.Namespace) -> int:
     device = torch.device(resolve_device(args.device))
     if device.type == "cpu":
         torch.set_num_threads(args.threads or physical_cores())
-    model, config, meta = load_checkpoint(args.model, device=device)
+    model_path = args.model
+    if model_path.startswith("bundled:"):
+        from goengine.networks import bundled
+        model_path = bundled(model_path[len("bundled:"):]).stem
+    model, config, meta = load_checkpoint(model_path, device=device)
     if config.board_size not in (None, shard.board_size):
         _log(f"eval-policy: the network was trained on {config.board_size}x{config.board_size}, "
              f"the games are {shard.board_size}x{shard.board_size}")
     games = spread_games(shard, args.max_games or None)
-    report = evaluate_policy(model, config, games, device=device, batch_size=args.batch_size)
-    report.update(model=os.fspath(args.model), model_id=meta.get("model_id"), step=meta.get("step"),
+    report = evaluate_policy(model, config, games, device=device, batch_size=args.batch_size,
+                             symmetries=args.symmetries)
+    report.update(symmetries=8 if args.symmetries else 1, model=os.fspath(args.model), model_id=meta.get("model_id"), step=meta.get("step"),
                   feature_set=config.feature_set, network=meta.get("network_class"),
                   data=[os.fspath(d) for d in args.data],
                   data_counts={k: v for k, v in data_counts.items() if k != "examples"})

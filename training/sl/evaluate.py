@@ -18,6 +18,8 @@ from goengine.nn import NetConfig  # isort: skip
 import torch
 from torch import nn
 
+from goengine.symmetry import NUM_SYMMETRIES, apply_features, invert_policy
+
 from .accuracy import AccuracyCounter
 from .samples import encode_positions, position_values
 from .shards import Shard, select_games
@@ -31,11 +33,32 @@ def spread_games(shard: Shard, max_games: Optional[int]) -> Shard:
     return select_games(shard, picks)
 
 
+def _outputs(model: nn.Module, features: np.ndarray, device: torch.device,
+             average: bool) -> tuple[np.ndarray, Optional[np.ndarray]]:
+    """(policy logits float[B, A], value float[B] or None). With `average`, the mean over the 8
+    symmetries of the logits mapped back to the position's own frame, and of the value: what
+    goengine.nn's "average" symmetry mode gives the policy player."""
+    if not average:
+        out = model(torch.from_numpy(features).to(device).float())
+        if out.policy_logits is None:
+            raise ValueError("the network has no policy head")
+        value = None if out.value is None else out.value.float().cpu().numpy()
+        return out.policy_logits.float().cpu().numpy(), value
+    logits_sum, value_sum = 0.0, 0.0
+    for k in range(NUM_SYMMETRIES):
+        logits, value = _outputs(model, np.ascontiguousarray(apply_features(features, k)), device, False)
+        logits_sum = logits_sum + invert_policy(logits, k, features.shape[-1])
+        value_sum = None if value is None else value_sum + value
+    return logits_sum / NUM_SYMMETRIES, None if value_sum is None else value_sum / NUM_SYMMETRIES
+
+
 def evaluate_policy(model: nn.Module, config: NetConfig, shard: Shard, *, device: str | torch.device = "cpu",
-                    batch_size: int = 256, progress: Optional[Callable[[int, int], None]] = None) -> dict[str, Any]:
+                    batch_size: int = 256, symmetries: bool = False,
+                    progress: Optional[Callable[[int, int], None]] = None) -> dict[str, Any]:
     """The accuracy report (`AccuracyCounter.report`) of `model` on every position of `shard`,
     plus "games" and "seconds", and for a network with a value head "value_mse" and
-    "value_sign_acc" over the positions of decided games (`position_values`).
+    "value_sign_acc" over the positions of decided games (`position_values`). `symmetries`
+    averages each position over the 8 board symmetries (8x the work).
     `progress(done, total)` is called after each batch."""
     device = torch.device(device)
     was_training = model.training
@@ -51,16 +74,12 @@ def evaluate_policy(model: nn.Module, config: NetConfig, shard: Shard, *, device
             for first in range(0, total, batch_size):
                 indices = np.arange(first, min(first + batch_size, total))
                 features, targets = encode_positions(shard, indices, config.feature_set)
-                x = torch.from_numpy(features).to(device).float()
-                out = model(x)
-                logits = out.policy_logits
-                if logits is None:
-                    raise ValueError("the network has no policy head")
-                counter.add(logits.float().cpu().numpy(), targets, shard.move_number[indices])
-                if out.value is not None:
+                logits, value = _outputs(model, features, device, symmetries)
+                counter.add(logits, targets, shard.move_number[indices])
+                if value is not None:
                     z = outcomes[indices]
                     known = ~np.isnan(z)
-                    v = out.value.float().cpu().numpy()[known]
+                    v = value[known]
                     value_error += float(np.square(v - z[known]).sum())
                     value_agree += int((np.sign(v) == z[known]).sum())
                     value_count += int(known.sum())
