@@ -47,6 +47,10 @@ def run(args: argparse.Namespace) -> int:
     from .evaluate import evaluate_policy, spread_games
     from .shards import load_shards
 
+    model_path = args.model
+    if model_path.startswith("bundled:"):  # before reading the games, so a wrong name fails at once
+        from goengine.networks import bundled
+        model_path = bundled(model_path[len("bundled:"):]).stem
     data_counts = None
     if len(args.data) == 1 and (Path(args.data[0]) / MANIFEST).is_file():
         manifest = read_manifest(args.data[0])
@@ -62,10 +66,6 @@ def run(args: argparse.Namespace) -> int:
     device = torch.device(resolve_device(args.device))
     if device.type == "cpu":
         torch.set_num_threads(args.threads or physical_cores())
-    model_path = args.model
-    if model_path.startswith("bundled:"):
-        from goengine.networks import bundled
-        model_path = bundled(model_path[len("bundled:"):]).stem
     model, config, meta = load_checkpoint(model_path, device=device)
     if config.board_size not in (None, shard.board_size):
         _log(f"eval-policy: the network was trained on {config.board_size}x{config.board_size}, "
