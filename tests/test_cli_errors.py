@@ -35,6 +35,7 @@ CASES = [
     ("match", "gtp:/nonexistent/engine", "random", "--games", "1", "--size", "9"),
     ("match", "/nonexistent/model", "random", "--games", "1", "--size", "9"),
     ("eval-policy", "--model", "/nonexistent/model", "--data", "/nonexistent/data"),
+    ("eval-policy", "--model", "bundled:nosuch", "--data", "/nonexistent/data"),
     ("train-sl", "--data", "/nonexistent/data", "--run-dir", "/tmp/goengine-test-never-made", "--steps", "1"),
     ("gtp", "--size", "30"),
     ("gtp", "--model", "/nonexistent/model"),
