@@ -332,28 +332,41 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tiny_9x9, tmp_path):
         SLRun(tmp_path / "broken", tiny_config(steps=40, tag="b4c48"), paths, None, log=lambda m: None)
 
 
-def test_eval_policy_scores_a_policy_value_net_like_a_direct_count(tiny_9x9, tmp_path, capsys):
-    from goengine.cli import main
+def tiny_policy_value_checkpoint(path, seed: int):
+    """A 1-block 9x9 policy-value net with `seed`'s random weights, saved at `path`: (model, config)."""
     from goengine.nn import NetConfig, build_network, save_checkpoint
 
-    folder, _, _ = tiny_9x9
     config = NetConfig(kind="policy_value", blocks=1, channels=8, head_channels=8, value_hidden=8, in_planes=18,
                        feature_set="agz", board_sizes=(9,))
-    torch.manual_seed(1)
+    torch.manual_seed(seed)
     model = build_network(config).eval()
-    save_checkpoint(tmp_path / "pv", model, config)
-    top1 = top5 = total = 0
+    save_checkpoint(path, model, config)
+    return model, config
+
+
+def game_positions_9x9(folder):
+    """(agz features uint8[M, 18, 9, 9], played actions int[M]) of each game in `folder`."""
     for path in sorted(folder.glob("*.sgf")):
-        record = read_sgf(path)
-        moves = record.moves
-        features = encode_game("agz", replay(record, max_moves=0).board, [m.loc for m in moves], [m.color for m in moves])
+        moves = read_sgf(path).moves
+        features = encode_game("agz", replay(read_sgf(path), max_moves=0).board, [m.loc for m in moves],
+                               [m.color for m in moves])
+        yield features, np.array([81 if m.loc == PASS_LOC else (m.loc // 11 - 1) * 9 + m.loc % 11 - 1
+                                  for m in moves])
+
+
+def test_eval_policy_scores_a_policy_value_net_like_a_direct_count(tiny_9x9, tmp_path, capsys):
+    from goengine.cli import main
+
+    folder, _, _ = tiny_9x9
+    model, _ = tiny_policy_value_checkpoint(tmp_path / "pv", seed=1)
+    top1 = top5 = total = 0
+    for features, targets in game_positions_9x9(folder):
         with torch.no_grad():
             logits = model(torch.from_numpy(features).float()).policy_logits.numpy()
-        targets = np.array([81 if m.loc == PASS_LOC else (m.loc // 11 - 1) * 9 + m.loc % 11 - 1 for m in moves])
         order = np.argsort(-logits, axis=1)
         top1 += int(np.sum(order[:, 0] == targets))
         top5 += int(np.sum((order[:, :5] == targets[:, None]).any(axis=1)))
-        total += len(moves)
+        total += len(targets)
     assert main(["eval-policy", "--model", str(tmp_path / "pv"), "--data", str(folder), "--board-size", "9",
                  "--min-moves", "10", "--device", "cpu", "--threads", "1", "--workers", "1"]) == 0
     report = json.loads(capsys.readouterr().out)
@@ -439,31 +452,37 @@ def test_a_run_can_start_from_a_checkpoint_with_a_head_drawn_afresh(outcomes_9x9
               log=lambda m: None)
 
 
-def test_eval_policy_with_symmetries_scores_the_policy_players_averaged_moves(tiny_9x9, tmp_path, capsys):
-    """--symmetries counts the argmax of the 8-symmetry average that a policy:NET player plays
-    (goengine.nn's "average" evaluator, an independent implementation of the same mean)."""
+def symmetry_averaged_logits(model, features: np.ndarray) -> np.ndarray:
+    """The mean policy logits over the 8 rotations and reflections of 9x9 `features`, each mapped
+    back to the position's own frame, by plain numpy transforms (the pass logit is unmoved)."""
+    total = np.zeros((features.shape[0], 82), np.float64)
+    for turns in range(4):
+        for flip in (False, True):
+            view = np.rot90(features, turns, axes=(2, 3))
+            view = view[:, :, :, ::-1] if flip else view
+            with torch.no_grad():
+                logits = model(torch.from_numpy(np.ascontiguousarray(view)).float()).policy_logits.numpy()
+            board = logits[:, :81].reshape(-1, 9, 9)
+            board = board[:, :, ::-1] if flip else board
+            total[:, :81] += np.rot90(board, -turns, axes=(1, 2)).reshape(-1, 81)
+            total[:, 81] += logits[:, 81]
+    return total / 8
+
+
+def test_eval_policy_with_symmetries_scores_the_averaged_moves(tiny_9x9, tmp_path, capsys):
+    """--symmetries counts the argmax of the mean logits over the 8 board symmetries (what a
+    policy:NET player plays), checked against a plain numpy rotate-and-flip average."""
     from goengine.cli import main
-    from goengine.nn import NetConfig, TorchEvaluator, build_network, save_checkpoint
 
     folder, _, _ = tiny_9x9
-    config = NetConfig(kind="policy_value", blocks=1, channels=8, head_channels=8, value_hidden=8, in_planes=18,
-                       feature_set="agz", board_sizes=(9,))
-    torch.manual_seed(2)
-    model = build_network(config).eval()
-    save_checkpoint(tmp_path / "pv", model, config)
-    averaged = TorchEvaluator(model, config, symmetry="average")
+    model, _ = tiny_policy_value_checkpoint(tmp_path / "pv", seed=2)
     plain_hits = averaged_hits = total = 0
-    for path in sorted(folder.glob("*.sgf")):
-        record = read_sgf(path)
-        moves = record.moves
-        features = encode_game("agz", replay(record, max_moves=0).board, [m.loc for m in moves], [m.color for m in moves])
-        targets = np.array([81 if m.loc == PASS_LOC else (m.loc // 11 - 1) * 9 + m.loc % 11 - 1 for m in moves])
+    for features, targets in game_positions_9x9(folder):
         with torch.no_grad():
             plain = model(torch.from_numpy(features).float()).policy_logits.numpy()
-        logits, _ = averaged.evaluate(features)
         plain_hits += int(np.sum(plain.argmax(axis=1) == targets))
-        averaged_hits += int(np.sum(logits.argmax(axis=1) == targets))
-        total += len(moves)
+        averaged_hits += int(np.sum(symmetry_averaged_logits(model, features).argmax(axis=1) == targets))
+        total += len(targets)
     assert averaged_hits != plain_hits  # the option changes what is counted
     assert main(["eval-policy", "--model", str(tmp_path / "pv"), "--data", str(folder), "--board-size", "9",
                  "--min-moves", "10", "--device", "cpu", "--threads", "1", "--workers", "1", "--symmetries"]) == 0
