@@ -1,5 +1,6 @@
-"""`goengine train --executor/--address/--async`: the local executor needs no Ray, asking for
-Ray without it says how to install it, and weights shipped to actors arrive intact."""
+"""`goengine train --executor/--address/--async/--threads`: the local executor needs no Ray, asking
+for Ray without it says how to install it, weights shipped to actors arrive intact, and the
+trainer's thread count is the user's to set."""
 
 from __future__ import annotations
 
@@ -108,3 +109,31 @@ def test_the_asynchronous_loop_does_not_take_node_actors():
 
     with pytest.raises(ValueError, match="generational self-play only"):
         load_preset("5x5-smoke").override(["run.executor='ray'", "run.mode='async'", "run.ray_inference='node'"])
+
+
+def test_threads_caps_the_trainer_and_may_change_between_restarts(tmp_path):
+    import argparse
+
+    from training.cli import resolve_config
+    from training.config import load_preset
+
+    saved = load_preset("5x5-smoke")
+    args = argparse.Namespace(preset=None, set=[], generations=None, device=None, workers=None, reconfigure=False,
+                              threads=1)
+    config = resolve_config(args, saved)
+    assert config.run.threads == 1 and saved.run.threads == 0
+    args.set, args.threads = ["run.threads=-1"], None
+    with pytest.raises(ValueError, match="run.threads"):
+        resolve_config(args, saved)
+    # torch's thread count is process-wide: look at it in a process of its own
+    code = ("import torch\n"
+            "from training.config import load_preset\n"
+            "from training.loop import TrainingLoop\n"
+            "torch.set_num_threads(2)\n"
+            "for threads, expect in ((0, 2), (1, 1)):\n"
+            "    config = load_preset('5x5-smoke').override([f'run.threads={threads}', \"run.device='cpu'\"])\n"
+            f"    loop = TrainingLoop({str(tmp_path / 'run')!r}, config, log=lambda m: None)\n"
+            "    loop._use_trainer_threads()\n"
+            "    assert torch.get_num_threads() == expect, (threads, torch.get_num_threads())\n"
+            "    assert ('trainer 1 thread' in loop._runtime_line()) == (threads == 1)\n")
+    subprocess.run([sys.executable, "-c", code], check=True, env=engine_env(), timeout=120)

@@ -11,7 +11,7 @@ from .config import RunConfig, load_preset, load_toml, preset_names
 
 # Settings that may change between restarts of one run without changing what it computes.
 _RESTARTABLE = {("run", "generations"), ("run", "device"), ("run", "backend"), ("run", "precision"),
-                ("run", "executor"), ("run", "ray_address"), ("run", "ray_cpus_per_worker"),
+                ("run", "threads"), ("run", "executor"), ("run", "ray_address"), ("run", "ray_cpus_per_worker"),
                 ("run", "ray_inference"), ("run", "ray_workers_per_node"),
                 ("training", "precision"), ("training", "processes"),
                 ("selfplay", "workers"), ("run", "init_from")}
@@ -26,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="stop after this many generations in total (default: the preset's; 0 = until stopped)")
     parser.add_argument("--workers", type=int, default=None, help="self-play processes, or Ray actors (default: one per core of this machine or of the cluster)")
     parser.add_argument("--device", default=None, help="cpu, cuda or auto")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads of the trainer (default: one per physical core); with "
+                             "several runs on one machine, give each a share, e.g. --threads 1 --workers 1")
     add_runtime_arguments(parser, backend_default=None, precision_default=None)
     parser.add_argument("--executor", default=None, choices=("local", "ray"),
                         help="where self-play runs: local worker processes (the default) or actors on a Ray "
@@ -59,6 +62,8 @@ def resolve_config(args: argparse.Namespace, saved: RunConfig | None) -> RunConf
         extra.append(f"run.device={args.device!r}")
     if args.workers is not None:
         extra.append(f"selfplay.workers={args.workers}")
+    if getattr(args, "threads", None) is not None:
+        extra.append(f"run.threads={args.threads}")
     if getattr(args, "backend", None) is not None:
         extra.append(f"run.backend={args.backend!r}")
     if getattr(args, "precision", None) is not None:

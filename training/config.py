@@ -33,6 +33,9 @@ class RunSection:
     device: str = "auto"          # auto: cuda when available, else cpu
     backend: str = "auto"         # network runtime: auto | torch | openvino | onnxruntime
     precision: str = "auto"       # auto (bf16 on CPUs with native bf16, else exact) | fp32 | bf16
+    # torch CPU threads of the trainer in this process; 0: one per physical core. Lower it when
+    # several runs share a machine: their OpenMP threads otherwise outnumber the cores and stall.
+    threads: int = 0
     # Where self-play runs: "local" (worker processes on this machine) or "ray" (actors on a
     # Ray cluster; needs `pip install -e '.[ray]'`).
     executor: str = "local"
@@ -170,6 +173,8 @@ class RunConfig:
             raise ValueError("run.mode must be generational or async")
         if r.mode == "async" and r.executor != "ray":
             raise ValueError("run.mode = 'async' runs on Ray: add --executor ray (or --set run.executor=ray)")
+        if r.threads < 0:
+            raise ValueError("run.threads must be >= 0 (0: one per physical core)")
         if r.ray_cpus_per_worker < 1:
             raise ValueError("run.ray_cpus_per_worker must be at least 1")
         if r.ray_inference not in ("auto", "node", "actor"):

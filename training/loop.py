@@ -168,6 +168,7 @@ class TrainingLoop:
             self.log(f"best.json put right: {state['best']} (as state.json says)")
             self.dir.write_best(state["best"])
         target = generations if generations else self.config.run.generations
+        self._use_trainer_threads()
         self.log(self._runtime_line())
         previous = signal.signal(signal.SIGINT, self.request_stop) if _main_thread() else None
         try:
@@ -330,6 +331,13 @@ class TrainingLoop:
         backend, device = resolve_backend(self.config.run.backend, self.device)
         return resolve_precision(self.config.run.precision, backend, device)
 
+    def _use_trainer_threads(self) -> None:
+        """run.threads, when set, caps the trainer's torch threads (0 leaves torch's default,
+        one per physical core, and spares a run that never trains here the torch import)."""
+        if self.config.run.threads and not self.device.startswith("cuda"):
+            from .harness import use_cpu_threads
+            use_cpu_threads(self.device, self.config.run.threads)
+
     def _runtime_line(self) -> str:
         """Where the networks run, said once at the start of a run."""
         from goengine.nn import resolve_backend
@@ -347,8 +355,9 @@ class TrainingLoop:
                     f"network runtime {self.config.run.backend}")
         backend, device = resolve_backend(self.config.run.backend, self.device)
         workers = 1 if self.in_process_selfplay else (self.workers or max(1, os.cpu_count() or 1))
+        trainer = f"; trainer {self.config.run.threads} thread(s)" if self.config.run.threads else ""
         return (f"network runtime: {backend} on {device} ({self._precision() or 'exact'}); self-play "
-                f"{workers} worker(s) x {worker_threads(workers)} thread(s)")
+                f"{workers} worker(s) x {worker_threads(workers)} thread(s){trainer}")
 
     def _use_inference_server(self) -> bool:
         if self._pool is not None:
