@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=None, help="cpu, cuda or auto")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch CPU threads of the trainer (default: one per physical core); with "
-                             "several runs on one machine, give each a share, e.g. --threads 1 --workers 1")
+                             "several runs on one machine, give each a share of the cores")
     add_runtime_arguments(parser, backend_default=None, precision_default=None)
     parser.add_argument("--executor", default=None, choices=("local", "ray"),
                         help="where self-play runs: local worker processes (the default) or actors on a Ray "
