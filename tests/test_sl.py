@@ -354,6 +354,11 @@ def game_positions_9x9(folder):
                                   for m in moves])
 
 
+def policy_logits(model, features: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        return model(torch.from_numpy(np.ascontiguousarray(features)).float()).policy_logits.numpy()
+
+
 def test_eval_policy_scores_a_policy_value_net_like_a_direct_count(tiny_9x9, tmp_path, capsys):
     from goengine.cli import main
 
@@ -361,9 +366,7 @@ def test_eval_policy_scores_a_policy_value_net_like_a_direct_count(tiny_9x9, tmp
     model, _ = tiny_policy_value_checkpoint(tmp_path / "pv", seed=1)
     top1 = top5 = total = 0
     for features, targets in game_positions_9x9(folder):
-        with torch.no_grad():
-            logits = model(torch.from_numpy(features).float()).policy_logits.numpy()
-        order = np.argsort(-logits, axis=1)
+        order = np.argsort(-policy_logits(model, features), axis=1)
         top1 += int(np.sum(order[:, 0] == targets))
         top5 += int(np.sum((order[:, :5] == targets[:, None]).any(axis=1)))
         total += len(targets)
@@ -460,8 +463,7 @@ def symmetry_averaged_logits(model, features: np.ndarray) -> np.ndarray:
         for flip in (False, True):
             view = np.rot90(features, turns, axes=(2, 3))
             view = view[:, :, :, ::-1] if flip else view
-            with torch.no_grad():
-                logits = model(torch.from_numpy(np.ascontiguousarray(view)).float()).policy_logits.numpy()
+            logits = policy_logits(model, view)
             board = logits[:, :81].reshape(-1, 9, 9)
             board = board[:, :, ::-1] if flip else board
             total[:, :81] += np.rot90(board, -turns, axes=(1, 2)).reshape(-1, 81)
@@ -478,9 +480,7 @@ def test_eval_policy_with_symmetries_scores_the_averaged_moves(tiny_9x9, tmp_pat
     model, _ = tiny_policy_value_checkpoint(tmp_path / "pv", seed=2)
     plain_hits = averaged_hits = total = 0
     for features, targets in game_positions_9x9(folder):
-        with torch.no_grad():
-            plain = model(torch.from_numpy(features).float()).policy_logits.numpy()
-        plain_hits += int(np.sum(plain.argmax(axis=1) == targets))
+        plain_hits += int(np.sum(policy_logits(model, features).argmax(axis=1) == targets))
         averaged_hits += int(np.sum(symmetry_averaged_logits(model, features).argmax(axis=1) == targets))
         total += len(targets)
     assert averaged_hits != plain_hits  # the option changes what is counted
