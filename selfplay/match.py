@@ -11,7 +11,10 @@ Lockstep. Up to `parallel` games run at once. At each step, each side moves in a
 where it is to move: a network side with one batched search over all of them (one network call
 per search step), an external engine with one process per game, thinking concurrently. Games
 are independent of their slot and of the games beside them, so a match gives the same games
-whatever `parallel` is.
+whatever `parallel` is, for players whose evaluations depend only on the position. A network
+player loaded from a checkpoint searches with each leaf in a random orientation, drawn from one
+generator seeded by `config.seed` (`selfplay.players_spec`: it plays stronger so): its games
+then depend on the batches they shared, and a rerun gives games alike in kind, not move for move.
 
 Endings. Two passes (or the move limit, 3 N^2 moves by default) end a game, scored by our own
 scoring under the match's rules. Which stones are dead is settled as on KGS (`dead_stones =
@@ -32,7 +35,8 @@ many games were distinct (not a move-for-move repeat of another with the same co
 stops as soon as the test decides (`selfplay.match_stats`); games in flight then are abandoned
 and not recorded. A match with a fixed `match_id` can be resumed from its ledger
 (`play_match(..., resume=True)`): the games recorded there are taken as played, the others are
-played (each from its own seed, so they are the games the first run would have played).
+played (each from its own seed, so they are the games the first run would have played, but
+for the orientations above).
 """
 
 from __future__ import annotations
@@ -308,7 +312,8 @@ class _Match:
                                        move_timeout=config.move_timeout, setup_timeout=config.setup_timeout,
                                        engine_score=config.engine_score, device=config.device,
                                        backend=config.backend, precision=config.precision,
-                                       log=log_backend if config.announce_backend else None)
+                                       log=log_backend if config.announce_backend else None,
+                                       seed=config.seed)
 
     def _new_game(self, index: int) -> GameState:
         c = self.config

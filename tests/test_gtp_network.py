@@ -30,6 +30,7 @@ def test_network_engine_plays_and_reports_score_and_ownership(checkpoint):
     engine = Engine(EngineOptions(model=checkpoint, size=9, visits=24, threads=1))
     engine.wait_ready()
     assert engine.evaluator is not None
+    assert engine.evaluator.symmetry == "random"  # each leaf in a random orientation, as match plays
     assert engine.handle_line("play b E5") == "=\n\n"
     move = engine.handle_line("genmove w")
     assert re.fullmatch(r"= ([A-HJ][1-9]|pass|resign)\n\n", move)

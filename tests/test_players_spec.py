@@ -142,4 +142,4 @@ def test_a_policy_player_averages_the_symmetries_and_a_search_player_does_not(tm
     save_checkpoint(tmp_path / "pv", build_network(config).eval(), config)
     policy = parse_player("policy:pv", base_dir=tmp_path).load_evaluator(backend="torch")
     search = parse_player("pv", base_dir=tmp_path).load_evaluator(backend="torch")
-    assert policy.symmetry == "average" and search.symmetry == "none"
+    assert policy.symmetry == "average" and search.symmetry == "random"

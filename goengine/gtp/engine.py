@@ -92,7 +92,9 @@ def _load_evaluator(options: EngineOptions):
                                       backend=options.backend, precision=options.precision, log=log.info)
     from ..nn import load_evaluator  # torch only when a network is asked for
 
-    return load_evaluator(options.model, any_size=True, threads=options.threads,
+    # each leaf in a random orientation, as match plays (selfplay.players_spec says why)
+    return load_evaluator(options.model, any_size=True, threads=options.threads, symmetry="random",
+                          seed=options.seed,
                           backend=options.backend, precision=options.precision, log=log.info)
 
 
