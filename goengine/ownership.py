@@ -56,7 +56,9 @@ def network_ownership(game: GameState, evaluator) -> Optional[np.ndarray]:
     if evaluate_outputs is None or not getattr(getattr(evaluator, "config", None), "ownership", False):
         return None
     features = encode_state(game, evaluator.feature_set)[None]
-    out = evaluate_outputs(features)
+    # the same answer for the same position, whatever orientations the search draws: all 8
+    evaluate_as = getattr(evaluator, "evaluate_outputs_as", None)
+    out = evaluate_as(features, "average") if evaluate_as is not None else evaluate_outputs(features)
     if out.ownership is None or len(out.ownership) == 0:
         return None
     own = np.asarray(out.ownership[0], np.float64)

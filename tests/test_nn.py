@@ -233,6 +233,26 @@ def test_random_symmetry_maps_policy_back():
     assert len(used) > 1
 
 
+def test_a_random_orientation_evaluator_answers_steadily_when_asked():
+    """final_status and final_score read the ownership head in all 8 orientations, so a search
+    that draws its orientations still scores a position the same way every time."""
+    from goengine.coords import loc_of_vertex
+    from goengine.game import GameState
+    from goengine.ownership import network_ownership
+
+    ev = evaluator("random")
+    x = random_features(3, 18, 7, seed=8)
+    averaged = TorchEvaluator(ev.model, ev.config, symmetry="average", threads=1).evaluate_outputs(x)
+    np.testing.assert_allclose(ev.evaluate_outputs_as(x, "average").ownership, averaged.ownership, rtol=1e-5)
+    draws = {ev.evaluate_outputs(x).policy_logits.tobytes() for _ in range(6)}
+    assert len(draws) > 1  # the plain call does draw
+    game = GameState(7, komi=7.5)
+    game.play(loc_of_vertex("C3", 7))
+    first = network_ownership(game, ev)
+    for _ in range(5):
+        np.testing.assert_array_equal(network_ownership(game, ev), first)
+
+
 def test_single_head_networks_fill_in_the_other_output():
     x = random_features(2, 18, 5)
     for kind in ("policy", "value"):

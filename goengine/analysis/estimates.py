@@ -58,7 +58,9 @@ def network_estimates(games: Sequence[GameState], evaluator) -> list[Estimate]:
     nothing about get NaN scores."""
     if not games:
         return []
-    out = evaluator.evaluate_outputs(np.stack([encode_state(g, evaluator.feature_set) for g in games]))
+    features = np.stack([encode_state(g, evaluator.feature_set) for g in games])
+    evaluate_as = getattr(evaluator, "evaluate_outputs_as", None)  # a steady estimate: no drawn orientation
+    out = evaluate_as(features, "none") if evaluate_as is not None else evaluator.evaluate_outputs(features)
     estimates = []
     for i, game in enumerate(games):
         ownership = None

@@ -132,7 +132,9 @@ def kata_raw_nn(engine: Engine, args: tuple) -> str:
     white = game.to_play != BLACK
     blocks = []
     for k in symmetries:
-        out = evaluator.evaluate_outputs(apply_features(features, k))
+        turned = apply_features(features, k)
+        evaluate_as = getattr(evaluator, "evaluate_outputs_as", None)  # k is the only turn made
+        out = evaluate_as(turned, "none") if evaluate_as is not None else evaluator.evaluate_outputs(turned)
         logits = invert_policy(out.policy_logits, k, size)[0].astype(np.float64)
         z = np.where(legal, logits, -np.inf)
         policy = np.exp(z - z.max())

@@ -85,12 +85,19 @@ class NetworkEvaluator:
         return out.policy_logits, out.value
 
     def evaluate_outputs(self, features_bchw: np.ndarray) -> EvalOutput:
+        return self.evaluate_outputs_as(features_bchw, self.symmetry)
+
+    def evaluate_outputs_as(self, features_bchw: np.ndarray, symmetry: str) -> EvalOutput:
+        """evaluate_outputs in symmetry mode `symmetry` for this call: answers that must not
+        depend on a draw (final status, kata-raw-nn) ask for "average" or "none"."""
+        if symmetry not in SYMMETRY_MODES:
+            raise ValueError(f"symmetry must be one of {SYMMETRY_MODES}, got {symmetry!r}")
         size = check_features(features_bchw, self.board_size, self.config.in_planes)
         if features_bchw.shape[0] == 0:
             return self._empty(size)
-        if self.symmetry == "none":
+        if symmetry == "none":
             return self._run(features_bchw, size)
-        if self.symmetry == "random":
+        if symmetry == "random":
             return self._run_random(features_bchw, size)
         return self._run_average(features_bchw, size)
 
