@@ -53,6 +53,14 @@ def check_features(features_bchw: np.ndarray, board_size: int | None,
     return size
 
 
+def outputs_in_orientation(evaluator, features_bchw: np.ndarray, symmetry: str):
+    """The evaluator's full outputs (`evaluate_outputs`) in symmetry mode `symmetry` for this
+    call where it has modes (goengine.nn's evaluators), else as it answers: for what must not
+    depend on an orientation drawn at random."""
+    evaluate_as = getattr(evaluator, "evaluate_outputs_as", None)
+    return evaluate_as(features_bchw, symmetry) if evaluate_as is not None else evaluator.evaluate_outputs(features_bchw)
+
+
 class UniformEvaluator:
     """Zero logits (a uniform policy) and zero values, for tests and pure-search baselines."""
 

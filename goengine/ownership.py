@@ -13,6 +13,7 @@ import numba as nb
 import numpy as np
 
 from .board import BLACK, INFO, SIZE, WHITE
+from .evaluator import outputs_in_orientation
 from .features.state import encode_state
 from .game import GameState
 from .playout import default_max_moves, playout_scratch, random_playout
@@ -52,13 +53,11 @@ def rollout_ownership(game: GameState, num_playouts: int = 400, seed: int = 0) -
 
 def network_ownership(game: GameState, evaluator) -> Optional[np.ndarray]:
     """The ownership head's prediction (Black's view), or None when the evaluator has none."""
-    evaluate_outputs = getattr(evaluator, "evaluate_outputs", None)
-    if evaluate_outputs is None or not getattr(getattr(evaluator, "config", None), "ownership", False):
+    if getattr(evaluator, "evaluate_outputs", None) is None or not getattr(getattr(evaluator, "config", None), "ownership", False):
         return None
     features = encode_state(game, evaluator.feature_set)[None]
     # the same answer for the same position, whatever orientations the search draws: all 8
-    evaluate_as = getattr(evaluator, "evaluate_outputs_as", None)
-    out = evaluate_as(features, "average") if evaluate_as is not None else evaluate_outputs(features)
+    out = outputs_in_orientation(evaluator, features, "average")
     if out.ownership is None or len(out.ownership) == 0:
         return None
     own = np.asarray(out.ownership[0], np.float64)

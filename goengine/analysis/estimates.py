@@ -26,6 +26,7 @@ import numpy as np
 
 from ..board import BLACK
 from ..coords import loc_of_action
+from ..evaluator import outputs_in_orientation
 from ..features.state import encode_state
 from ..game import GameState
 
@@ -59,8 +60,7 @@ def network_estimates(games: Sequence[GameState], evaluator) -> list[Estimate]:
     if not games:
         return []
     features = np.stack([encode_state(g, evaluator.feature_set) for g in games])
-    evaluate_as = getattr(evaluator, "evaluate_outputs_as", None)  # a steady estimate: no drawn orientation
-    out = evaluate_as(features, "none") if evaluate_as is not None else evaluator.evaluate_outputs(features)
+    out = outputs_in_orientation(evaluator, features, "none")  # a steady estimate: no drawn orientation
     estimates = []
     for i, game in enumerate(games):
         ownership = None

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..board import BLACK
+from ..evaluator import outputs_in_orientation
 from ..features.state import encode_state
 from ..symmetry import NUM_SYMMETRIES, apply_features, invert_points, invert_policy
 from . import args as A
@@ -132,9 +133,7 @@ def kata_raw_nn(engine: Engine, args: tuple) -> str:
     white = game.to_play != BLACK
     blocks = []
     for k in symmetries:
-        turned = apply_features(features, k)
-        evaluate_as = getattr(evaluator, "evaluate_outputs_as", None)  # k is the only turn made
-        out = evaluate_as(turned, "none") if evaluate_as is not None else evaluator.evaluate_outputs(turned)
+        out = outputs_in_orientation(evaluator, apply_features(features, k), "none")  # k is the only turn
         logits = invert_policy(out.policy_logits, k, size)[0].astype(np.float64)
         z = np.where(legal, logits, -np.inf)
         policy = np.exp(z - z.max())
